@@ -1,0 +1,63 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { ServeStaticModule } from '@nestjs/serve-static';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuthModule } from './auth/auth.module';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { buildDataSourceOptions } from './database/data-source';
+import { EventLogModule } from './event-log/event-log.module';
+import { HealthController } from './health/health.controller';
+import { RealtimeModule } from './realtime/realtime.module';
+import { SwarmModule } from './swarm/swarm.module';
+
+@Global()
+@Module({})
+class ConfigHolderModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: ConfigHolderModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
+  }
+}
+
+/** Where the built dashboard is looked for when WEB_DIST is not set. */
+export function defaultWebDist(): string {
+  return join(__dirname, '..', '..', 'web', 'dist');
+}
+
+/** The whole product as one Nest module, built from a validated config. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const webDist = config.WEB_DIST ?? defaultWebDist();
+    const serveWeb = webDist !== '' && existsSync(join(webDist, 'index.html'));
+    return {
+      module: AppModule,
+      imports: [
+        ConfigHolderModule.forRoot(config),
+        EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50 }),
+        TypeOrmModule.forRoot(buildDataSourceOptions(config)),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'login', ttl: 60_000, limit: config.LOGIN_RATE_LIMIT },
+            { name: 'public', ttl: 60_000, limit: 600 },
+          ],
+        }),
+        ...(serveWeb
+          ? [
+              ServeStaticModule.forRoot({
+                rootPath: webDist,
+                exclude: ['/api/{*path}', '/v1/{*path}', '/metrics', '/socket.io/{*path}'],
+              }),
+            ]
+          : []),
+        EventLogModule,
+        AuthModule,
+        SwarmModule,
+        RealtimeModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ApiKeyDto, CreateApiKeyResponse, Principal } from '@app/contracts';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
+import { AuthService } from './auth.service';
+import { ApiKeyResponseDto, CreateApiKeyDto, CreateApiKeyResponseDto } from './dto/auth.dto';
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Roles('admin')
+@Controller('api/api-keys')
+export class ApiKeysController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys (never the secrets)' })
+  @ApiOkResponse({ type: [ApiKeyResponseDto] })
+  @ApiErrors(401, 403)
+  list(): Promise<ApiKeyDto[]> {
+    return this.auth.listApiKeys();
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create a user-bound API key (admin/operator/viewer). The key is returned once.',
+    description: 'Agent keys are created with POST /api/agents (enroll) or POST /api/agents/{id}/keys.',
+  })
+  @ApiCreatedResponse({ type: CreateApiKeyResponseDto })
+  @ApiErrors(400, 401, 403)
+  create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() p: Principal): Promise<CreateApiKeyResponse> {
+    return this.auth.createUserApiKey(body.label, body.role, p);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Revoke a key (idempotent); its sockets are disconnected' })
+  @ApiOkResponse({ type: ApiKeyResponseDto })
+  @ApiErrors(401, 403, 404)
+  revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<ApiKeyDto> {
+    return this.auth.revokeApiKey(id, p.username ?? 'api');
+  }
+}

@@ -1,0 +1,13 @@
+export const SESSION_COOKIE = 'mc_session';
+export const CSRF_COOKIE = 'mc_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+/** Prefixes make leaked secrets recognisable (secret scanners) and let us tell sessions from keys. */
+export const SESSION_TOKEN_PREFIX = 'mcs_';
+export const API_KEY_PREFIX = 'mck_';
+/** Internal bus event when a key is revoked / a session ends: realtime disconnects the matching sockets. */
+export const AUTH_CREDENTIAL_REVOKED = 'auth.credential-revoked';
+export interface CredentialRevoked {
+  apiKeyId?: string;
+  sessionId?: string;
+  userId?: string;
+}

@@ -1,0 +1,66 @@
+import { Body, Controller, Get, HttpCode, Inject, Ip, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import type { MeResponse } from '@app/contracts';
+import type { Request, Response } from 'express';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { Public } from '../common/decorators/auth.decorators';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { SESSION_COOKIE } from './auth.constants';
+import { AuthService, type ResolvedPrincipal } from './auth.service';
+import { CsrfService } from './csrf.service';
+import { LoginDto, MeResponseDto } from './dto/auth.dto';
+
+@ApiTags('auth')
+@Controller('api/auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly csrf: CsrfService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('login')
+  @Public()
+  @HttpCode(200)
+  @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ public: true })
+  @ApiOperation({ summary: 'Log in with username + password; sets the httpOnly session cookie and returns a CSRF token' })
+  @ApiOkResponse({ type: MeResponseDto })
+  @ApiErrors(400, 401, 429)
+  async login(@Body() body: LoginDto, @Ip() ip: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MeResponse> {
+    const { token, principal } = await this.auth.login(body.username, body.password, ip);
+    const cfg = this.config;
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: cfg.COOKIE_SECURE,
+      path: '/',
+      maxAge: cfg.SESSION_TTL_HOURS * 3_600_000,
+    });
+    (req.cookies as Record<string, string>)[SESSION_COOKIE] = token;
+    const { sessionId: _s, ...pub } = principal;
+    return { principal: pub, csrfToken: this.csrf.generate(req, res) };
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiCookieAuth()
+  @ApiOperation({ summary: 'End the current session' })
+  @ApiErrors(401, 403)
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.auth.logout((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiCookieAuth()
+  @ApiOperation({ summary: 'The caller, and a fresh CSRF token for cookie sessions' })
+  @ApiOkResponse({ type: MeResponseDto })
+  @ApiErrors(401)
+  me(@Req() req: Request & { principal: ResolvedPrincipal }, @Res({ passthrough: true }) res: Response): MeResponse {
+    const { sessionId, ...principal } = req.principal;
+    return { principal, csrfToken: sessionId ? this.csrf.generate(req, res) : '' };
+  }
+}

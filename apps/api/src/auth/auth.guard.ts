@@ -1,0 +1,58 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Role } from '@app/contracts';
+import type { Request } from 'express';
+import { AppError } from '../common/app-error';
+import { IS_PUBLIC_KEY, ROLES_KEY } from '../common/decorators/auth.decorators';
+import { SESSION_COOKIE } from './auth.constants';
+import { AuthService, type ResolvedPrincipal } from './auth.service';
+import { CsrfService } from './csrf.service';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Reads `Authorization: Bearer <token>`; null when absent or not a bearer header. */
+export function bearerToken(req: Request): string | null {
+  const h = req.headers.authorization;
+  if (!h || !h.startsWith('Bearer ')) return null;
+  return h.slice(7).trim() || null;
+}
+
+/**
+ * Global guard: every route needs a principal unless marked `@Public()`.
+ * Bearer API keys (or session tokens) in `Authorization`, or the session cookie; cookie-authenticated
+ * state-changing requests also need a valid `x-csrf-token`. `@Roles(...)` narrows the roles (admin always passes).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+    private readonly csrf: CsrfService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<Request & { principal?: ResolvedPrincipal }>();
+    const bearer = bearerToken(req);
+    let principal: ResolvedPrincipal | null = null;
+    if (bearer) {
+      principal = await this.auth.resolveToken(bearer);
+      if (!principal) throw new AppError('auth/invalid_token', 'Invalid, expired or revoked token', 401);
+    } else {
+      const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+      principal = cookie ? await this.auth.resolveToken(cookie) : null;
+      if (!principal) throw new AppError('auth/unauthenticated', 'Login or send an API key (Authorization: Bearer mck_...)', 401);
+      if (!SAFE_METHODS.has(req.method) && !this.csrf.validate(req)) {
+        throw new AppError('auth/csrf_invalid', 'Missing or invalid x-csrf-token header', 403);
+      }
+    }
+    req.principal = principal;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && principal.role !== 'admin' && !roles.includes(principal.role)) {
+      throw AppError.forbidden('auth/forbidden', `Requires role ${roles.join(' or ')}; you are ${principal.role}`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,314 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ApiKeyDto, Principal, Role, UserDto, UserRole } from '@app/contracts';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { nowIso } from '../common/time.util';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogService } from '../event-log/event-log.service';
+import { ApiKeyEntity } from './api-key.entity';
+import {
+  API_KEY_PREFIX,
+  AUTH_CREDENTIAL_REVOKED,
+  type CredentialRevoked,
+  SESSION_TOKEN_PREFIX,
+} from './auth.constants';
+import { SessionEntity } from './session.entity';
+import { UserEntity } from './user.entity';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** A hash to verify against when the user does not exist, so timing does not reveal usernames. */
+let DUMMY_HASH: string | null = null;
+
+/** A resolved credential: the principal plus the session/key it came from. */
+export interface ResolvedPrincipal extends Principal {
+  sessionId: string | null;
+}
+
+export function toUserDto(u: UserEntity): UserDto {
+  return { id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: u.createdAt };
+}
+
+export function toApiKeyDto(k: ApiKeyEntity): ApiKeyDto {
+  return {
+    id: k.id,
+    label: k.label,
+    role: k.role,
+    prefix: k.prefix,
+    agentId: k.agentId,
+    userId: k.userId,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt,
+    revokedAt: k.revokedAt,
+  };
+}
+
+/**
+ * Users (argon2id password hashes), cookie sessions and bearer API keys (sha256 of a 256-bit random key, shown
+ * once). Emits `auth.login_failed`, `auth.key_created`, `auth.key_revoked` on the `security` channel; never a secret.
+ */
+@Injectable()
+export class AuthService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+  private lastUsedWrites = new Map<string, number>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventLogService,
+    private readonly bus: EventEmitter2,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** First start with an empty users table: create the admin from ADMIN_PASSWORD or print a generated one once. */
+  async onApplicationBootstrap(): Promise<void> {
+    const count = await this.dataSource.getRepository(UserEntity).count();
+    if (count > 0) return;
+    const generated = !this.config.ADMIN_PASSWORD;
+    const password = this.config.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
+    await this.createUser({ username: this.config.ADMIN_USERNAME, password, role: 'admin' }, 'system');
+    if (generated) {
+      // Printed once, on the console only (never to the event log).
+      process.stdout.write(
+        `\n  First start: created user "${this.config.ADMIN_USERNAME}" with generated password:\n\n      ${password}\n\n  Store it now; it is not shown again.\n\n`,
+      );
+    } else {
+      this.logger.log(`First start: created user "${this.config.ADMIN_USERNAME}" from ADMIN_PASSWORD`);
+    }
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  /**
+   * Verifies a username/password and opens a session.
+   * @returns the session token for the cookie (never logged) and the principal.
+   * @throws AppError `auth/invalid_credentials` (401); logs `auth.login_failed` with username and ip.
+   */
+  async login(username: string, password: string, ip: string): Promise<{ token: string; principal: ResolvedPrincipal }> {
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { username } });
+    DUMMY_HASH ??= await argonHash('dummy-password-for-timing');
+    const ok = await argonVerify(user?.passwordHash ?? DUMMY_HASH, password).catch(() => false);
+    if (!user || !ok || user.disabled) {
+      await this.events.append([
+        { type: 'auth.login_failed', source: 'auth', data: { username: username.slice(0, 64), ip, reason: user?.disabled ? 'disabled' : 'bad_credentials' } },
+      ]);
+      throw new AppError('auth/invalid_credentials', 'Invalid username or password', 401);
+    }
+    const token = SESSION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const now = nowIso();
+    const session: SessionEntity = {
+      id: randomUUID(),
+      tokenHash: sha256(token),
+      userId: user.id,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: new Date(Date.now() + this.config.SESSION_TTL_HOURS * 3_600_000).toISOString(),
+    };
+    await this.events.write(({ manager }) => manager.insert(SessionEntity, session));
+    return { token, principal: this.userPrincipal(user, session.id) };
+  }
+
+  /** Ends the session of `token` (no-op if unknown) and disconnects its sockets. */
+  async logout(token: string | undefined): Promise<void> {
+    if (!token) return;
+    const tokenHash = sha256(token);
+    const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { tokenHash } });
+    if (!session) return;
+    await this.events.write(({ manager }) => manager.delete(SessionEntity, { id: session.id }));
+    this.bus.emit(AUTH_CREDENTIAL_REVOKED, { sessionId: session.id } satisfies CredentialRevoked);
+  }
+
+  /**
+   * Resolves a bearer token: an API key (`mck_…`) or a session token (`mcs_…`).
+   * @returns null for unknown, expired, revoked or disabled credentials.
+   */
+  async resolveToken(token: string | undefined | null): Promise<ResolvedPrincipal | null> {
+    if (!token || typeof token !== 'string' || token.length > 200) return null;
+    if (token.startsWith(API_KEY_PREFIX)) return this.resolveApiKey(token);
+    if (token.startsWith(SESSION_TOKEN_PREFIX)) return this.resolveSession(token);
+    return null;
+  }
+
+  private async resolveSession(token: string): Promise<ResolvedPrincipal | null> {
+    const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { tokenHash: sha256(token) } });
+    if (!session || session.expiresAt < nowIso()) return null;
+    const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: session.userId } });
+    if (!user || user.disabled) return null;
+    return this.userPrincipal(user, session.id);
+  }
+
+  private async resolveApiKey(key: string): Promise<ResolvedPrincipal | null> {
+    const row = await this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { keyHash: sha256(key), revokedAt: IsNull() } });
+    if (!row) return null;
+    let username: string | null = null;
+    if (row.userId) {
+      const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: row.userId } });
+      if (!user || user.disabled) return null;
+      username = user.username;
+    }
+    this.touchKey(row.id);
+    return { kind: 'api_key', userId: row.userId, username, role: row.role, agentId: row.agentId, apiKeyId: row.id, sessionId: null };
+  }
+
+  /** Records lastUsedAt at most once a minute per key (off the request path). */
+  private touchKey(id: string): void {
+    const now = Date.now();
+    if ((this.lastUsedWrites.get(id) ?? 0) > now - 60_000) return;
+    this.lastUsedWrites.set(id, now);
+    void this.events
+      .write(({ manager }) => manager.update(ApiKeyEntity, { id }, { lastUsedAt: new Date(now).toISOString() }))
+      .catch(() => undefined);
+  }
+
+  private userPrincipal(user: UserEntity, sessionId: string): ResolvedPrincipal {
+    return { kind: 'user', userId: user.id, username: user.username, role: user.role, agentId: null, apiKeyId: null, sessionId };
+  }
+
+  // ------------------------------------------------------------------ users
+
+  listUsers(): Promise<UserDto[]> {
+    return this.dataSource
+      .getRepository(UserEntity)
+      .find({ order: { createdAt: 'ASC' } })
+      .then((rows) => rows.map(toUserDto));
+  }
+
+  /** @throws AppError `auth/username_taken` (409). */
+  async createUser(input: { username: string; password: string; role: UserRole }, actor: string): Promise<UserDto> {
+    const passwordHash = await argonHash(input.password);
+    const now = nowIso();
+    const user: UserEntity = { id: randomUUID(), username: input.username, passwordHash, role: input.role, disabled: false, createdAt: now, updatedAt: now };
+    await this.events.write(async ({ manager, append }) => {
+      if (await manager.exists(UserEntity, { where: { username: input.username } })) {
+        throw AppError.conflict('auth/username_taken', `Username "${input.username}" is taken`);
+      }
+      await manager.insert(UserEntity, user);
+      append({ type: 'system.info', source: 'auth', data: { message: `user ${user.username} created`, userId: user.id, role: user.role, by: actor } });
+    });
+    return toUserDto(user);
+  }
+
+  /**
+   * Changes role, password or disabled flag. Disabling a user or changing its password ends its sessions.
+   * @throws AppError `auth/user_not_found` (404), `auth/last_admin` (409) when it would leave no active admin.
+   */
+  async updateUser(id: string, patch: { role?: UserRole; password?: string; disabled?: boolean }, actor: string): Promise<UserDto> {
+    const passwordHash = patch.password ? await argonHash(patch.password) : undefined;
+    const updated = await this.events.write(async ({ manager, append }) => {
+      const user = await manager.findOne(UserEntity, { where: { id } });
+      if (!user) throw AppError.notFound('auth/user_not_found', `User ${id} not found`);
+      const demotes = (patch.role && patch.role !== 'admin') || patch.disabled === true;
+      if (user.role === 'admin' && demotes) {
+        const admins = await manager.count(UserEntity, { where: { role: 'admin', disabled: false } });
+        if (admins <= 1) throw AppError.conflict('auth/last_admin', 'Cannot demote or disable the last admin');
+      }
+      if (patch.role) user.role = patch.role;
+      if (patch.disabled !== undefined) user.disabled = patch.disabled;
+      if (passwordHash) user.passwordHash = passwordHash;
+      user.updatedAt = nowIso();
+      await manager.save(UserEntity, user);
+      if (patch.disabled || passwordHash) await manager.delete(SessionEntity, { userId: id });
+      append({
+        type: 'system.info',
+        source: 'auth',
+        data: { message: `user ${user.username} updated`, userId: id, role: user.role, disabled: user.disabled, passwordChanged: Boolean(passwordHash), by: actor },
+      });
+      return user;
+    });
+    if (patch.disabled || passwordHash) this.bus.emit(AUTH_CREDENTIAL_REVOKED, { userId: id } satisfies CredentialRevoked);
+    return toUserDto(updated);
+  }
+
+  // ------------------------------------------------------------------ api keys
+
+  listApiKeys(): Promise<ApiKeyDto[]> {
+    return this.dataSource
+      .getRepository(ApiKeyEntity)
+      .find({ order: { createdAt: 'DESC' } })
+      .then((rows) => rows.map(toApiKeyDto));
+  }
+
+  /**
+   * Creates an API key inside the caller's transaction (so an agent and its key commit together).
+   * @returns the row and the secret key (shown once).
+   */
+  async issueApiKey(
+    manager: EntityManager,
+    append: (e: { type: 'auth.key_created'; source: string; agentId?: string | null; data: Record<string, unknown> }) => void,
+    input: { label: string; role: Role; userId: string | null; agentId: string | null; actor: string },
+  ): Promise<{ apiKey: ApiKeyDto; key: string }> {
+    const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
+    const now = nowIso();
+    const row: ApiKeyEntity = {
+      id: randomUUID(),
+      label: input.label,
+      role: input.role,
+      prefix: key.slice(0, 8),
+      keyHash: sha256(key),
+      userId: input.userId,
+      agentId: input.agentId,
+      createdAt: now,
+      updatedAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await manager.insert(ApiKeyEntity, row);
+    append({
+      type: 'auth.key_created',
+      source: 'auth',
+      agentId: input.agentId,
+      data: { apiKeyId: row.id, label: row.label, role: row.role, prefix: row.prefix, by: input.actor },
+    });
+    return { apiKey: toApiKeyDto(row), key };
+  }
+
+  /**
+   * Creates a user-bound key (admin/operator/viewer) for scripts.
+   * @throws AppError `auth/agent_key_via_agents` (400) for role agent (use POST /api/agents/{id}/keys),
+   *   `auth/role_too_high` (403) when asking for a role above the caller's.
+   */
+  async createUserApiKey(label: string, role: Role, caller: Principal): Promise<{ apiKey: ApiKeyDto; key: string }> {
+    if (role === 'agent') {
+      throw new AppError('auth/agent_key_via_agents', 'Agent keys are created with POST /api/agents or POST /api/agents/{id}/keys', 400);
+    }
+    const rank: Record<Role, number> = { viewer: 1, agent: 1, operator: 2, admin: 3 };
+    if (rank[role] > rank[caller.role]) throw AppError.forbidden('auth/role_too_high', `Cannot create a ${role} key as ${caller.role}`);
+    return this.events.write(({ manager, append }) =>
+      this.issueApiKey(manager, append, { label, role, userId: caller.userId, agentId: null, actor: caller.username ?? 'api' }),
+    );
+  }
+
+  /**
+   * Revokes a key (idempotent) and disconnects its sockets.
+   * @throws AppError `auth/key_not_found` (404).
+   */
+  async revokeApiKey(id: string, actor: string): Promise<ApiKeyDto> {
+    const row = await this.events.write(async ({ manager, append }) => {
+      const key = await manager.findOne(ApiKeyEntity, { where: { id } });
+      if (!key) throw AppError.notFound('auth/key_not_found', `API key ${id} not found`);
+      if (!key.revokedAt) {
+        key.revokedAt = nowIso();
+        key.updatedAt = key.revokedAt;
+        await manager.save(ApiKeyEntity, key);
+        append({ type: 'auth.key_revoked', source: 'auth', agentId: key.agentId, data: { apiKeyId: key.id, label: key.label, prefix: key.prefix, by: actor } });
+      }
+      return key;
+    });
+    this.bus.emit(AUTH_CREDENTIAL_REVOKED, { apiKeyId: id } satisfies CredentialRevoked);
+    return toApiKeyDto(row);
+  }
+
+  /** Revokes every active key bound to an agent inside the caller's transaction; returns their ids. */
+  async revokeAgentKeys(manager: EntityManager, agentId: string): Promise<string[]> {
+    const keys = await manager.find(ApiKeyEntity, { where: { agentId, revokedAt: IsNull() } });
+    const now = nowIso();
+    for (const k of keys) await manager.update(ApiKeyEntity, { id: k.id }, { revokedAt: now, updatedAt: now });
+    return keys.map((k) => k.id);
+  }
+
+  /** Tells realtime to drop sockets authenticated with these keys (call after the revoking transaction commits). */
+  announceRevoked(apiKeyIds: string[]): void {
+    for (const apiKeyId of apiKeyIds) this.bus.emit(AUTH_CREDENTIAL_REVOKED, { apiKeyId } satisfies CredentialRevoked);
+  }
+}

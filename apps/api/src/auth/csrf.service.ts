@@ -1,0 +1,55 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { doubleCsrf, type DoubleCsrfUtilities } from 'csrf-csrf';
+import type { Request, Response } from 'express';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogService } from '../event-log/event-log.service';
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './auth.constants';
+
+/**
+ * CSRF defence for cookie sessions: signed double-submit token (csrf-csrf) bound to the session cookie.
+ * The HMAC secret is created once and kept in `meta.csrf_secret`, so tokens survive restarts.
+ */
+@Injectable()
+export class CsrfService implements OnModuleInit {
+  private utils: DoubleCsrfUtilities;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventLogService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const secret = await this.loadSecret();
+    this.utils = doubleCsrf({
+      getSecret: () => secret,
+      getSessionIdentifier: (req) => (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE] ?? '',
+      cookieName: CSRF_COOKIE,
+      cookieOptions: { sameSite: 'strict', path: '/', secure: this.config.COOKIE_SECURE, httpOnly: true },
+      getCsrfTokenFromRequest: (req) => req.headers[CSRF_HEADER] as string | undefined,
+    });
+  }
+
+  /** Issues a token (and its cookie) for the session currently on `req.cookies`. */
+  generate(req: Request, res: Response): string {
+    return this.utils.generateCsrfToken(req, res, { overwrite: true });
+  }
+
+  /** True when the request carries a valid token for its session cookie. */
+  validate(req: Request): boolean {
+    return this.utils.validateRequest(req);
+  }
+
+  private async loadSecret(): Promise<string> {
+    const key = this.dataSource.driver.escape('key');
+    const rows: { value: string }[] = await this.dataSource.query(`SELECT value FROM meta WHERE ${key} = 'csrf_secret'`);
+    if (rows.length > 0) return rows[0].value;
+    const secret = randomBytes(32).toString('base64url');
+    await this.events.write(({ manager }) =>
+      manager.query(`INSERT INTO meta (${key}, value) VALUES ('csrf_secret', '${secret}')`),
+    );
+    return secret;
+  }
+}

@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import type { AppConfig } from '../config/app-config';
+import { ApiKeyEntity } from '../auth/api-key.entity';
+import { SessionEntity } from '../auth/session.entity';
+import { UserEntity } from '../auth/user.entity';
+import { AgentMessageEntity } from '../swarm/agent-message.entity';
+import { AgentEntity } from '../swarm/agent.entity';
+import { BidEntity } from '../swarm/bid.entity';
+import { OperatorQuestionEntity } from '../swarm/operator-question.entity';
+import { TaskEntity } from '../swarm/task.entity';
+import { Initial1763700000000 } from './migrations/1763700000000-Initial';
+
+/** Every entity; modules register their own with forFeature, this list is for the root connection. */
+export const ENTITIES = [
+  UserEntity,
+  ApiKeyEntity,
+  SessionEntity,
+  AgentEntity,
+  TaskEntity,
+  BidEntity,
+  AgentMessageEntity,
+  OperatorQuestionEntity,
+];
+
+/** Every migration, in order. */
+export const MIGRATIONS = [Initial1763700000000];
+
+/**
+ * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`
+ * (WAL, foreign keys on, 5 s busy timeout). Migrations run at start; `synchronize` is always off.
+ */
+export function buildDataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 'SQLITE_PATH'>): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false, logging: false } as const;
+  if (config.DATABASE_URL) {
+    return { ...common, type: 'postgres', url: config.DATABASE_URL, extra: { max: 10 } };
+  }
+  const path = config.SQLITE_PATH === ':memory:' ? ':memory:' : resolve(config.SQLITE_PATH);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: path,
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}

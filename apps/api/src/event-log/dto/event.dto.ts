@@ -1,0 +1,124 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import {
+  DOMAIN_CHANNELS,
+  EVENT_TYPES,
+  INGESTIBLE_EVENT_TYPES,
+  type EventEnvelope,
+  type EventPage,
+  type EventSummary,
+  type IngestEventRequest,
+  type IngestibleEventType,
+} from '@app/contracts';
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const toList = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : (Array.isArray(value) ? value : String(value).split(',')).map((v) => String(v).trim()).filter(Boolean);
+
+/** Filters for `GET /api/events` and the export. */
+export class EventQueryDto {
+  @ApiPropertyOptional({ description: 'Event type(s), comma-separated', example: 'task.created,task.assigned' })
+  @IsOptional() @Transform(toList) @ArrayMaxSize(50) @IsIn(EVENT_TYPES, { each: true })
+  type?: string[];
+
+  @ApiPropertyOptional({ example: 'coordinator' }) @IsOptional() @IsString() @MaxLength(100)
+  source?: string;
+
+  @ApiPropertyOptional({ enum: DOMAIN_CHANNELS }) @IsOptional() @IsIn(DOMAIN_CHANNELS)
+  channel?: string;
+
+  @ApiPropertyOptional() @IsOptional() @Matches(ID, { message: 'agentId must be an id' })
+  agentId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @Matches(ID, { message: 'taskId must be an id' })
+  taskId?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601, inclusive', example: '2026-11-21T00:00:00.000Z' })
+  @IsOptional() @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601, exclusive' }) @IsOptional() @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ description: 'Cursor: events with seq < before (newest first)' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  before?: number;
+
+  @ApiPropertyOptional({ description: 'Cursor: events with seq > after (oldest first)' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit?: number;
+}
+
+export class ExportQueryDto extends EventQueryDto {
+  @ApiPropertyOptional({ enum: ['ndjson', 'csv'], default: 'ndjson' }) @IsOptional() @IsIn(['ndjson', 'csv'])
+  format?: 'ndjson' | 'csv';
+}
+
+export class SummaryQueryDto {
+  @ApiPropertyOptional({ description: 'Window length in minutes ending now (ignored when from is given)', default: 60 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(525600)
+  minutes?: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true })
+  to?: string;
+}
+
+/** Body of `POST /api/events`: an agent appends its own tool.* events. */
+export class IngestEventDto implements IngestEventRequest {
+  @ApiProperty({ enum: INGESTIBLE_EVENT_TYPES, example: 'tool.called' }) @IsIn(INGESTIBLE_EVENT_TYPES)
+  type: IngestibleEventType;
+
+  @ApiPropertyOptional() @IsOptional() @Matches(ID, { message: 'taskId must be an id' })
+  taskId?: string;
+
+  @ApiPropertyOptional({ example: { tool: 'web_search', input: 'lightning fees' } }) @IsOptional() @IsObject()
+  data?: Record<string, unknown>;
+}
+
+export class EventEnvelopeDto implements EventEnvelope {
+  @ApiProperty({ example: 42 }) seq: number;
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ enum: EVENT_TYPES, example: 'task.assigned' }) type: EventEnvelope['type'];
+  @ApiProperty({ example: 'coordinator' }) source: string;
+  @ApiProperty({ enum: DOMAIN_CHANNELS, example: 'swarm' }) channel: EventEnvelope['channel'];
+  @ApiProperty({ nullable: true, type: String }) taskId: string | null;
+  @ApiProperty({ nullable: true, type: String }) agentId: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { bidSats: 35 } }) data: Record<string, unknown>;
+  @ApiProperty({ example: '2026-11-21T10:00:00.000Z' }) createdAt: string;
+}
+
+export class EventPageDto implements EventPage {
+  @ApiProperty({ type: [EventEnvelopeDto] }) items: EventEnvelope[];
+  @ApiProperty({ example: 1234 }) headSeq: number;
+  @ApiProperty({ format: 'uuid' }) epoch: string;
+  @ApiProperty({ nullable: true, type: Number, example: 1100 }) nextCursor: number | null;
+}
+
+export class EventSummaryDto implements EventSummary {
+  @ApiProperty() from: string;
+  @ApiProperty() to: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { 'task.created': 3 } })
+  counts: Record<string, number>;
+  @ApiProperty() total: number;
+  @ApiProperty() headSeq: number;
+}

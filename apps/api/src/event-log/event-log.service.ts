@@ -1,0 +1,388 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import { channelForType, EVENT_TYPES, type EventEnvelope, type EventSummary, type NewEvent } from '@app/contracts';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { nowIso } from '../common/time.util';
+import {
+  EVENT_LOG_APPENDED,
+  EVENT_LOG_PRUNED,
+  INSERT_CHUNK_ROWS,
+  MAX_UNITS_PER_COMMIT,
+  PG_APPEND_LOCK_KEY,
+} from './event-log.constants';
+import type { EventFilter, UnitOfWork, WriteContext, WriteResult } from './event-log.types';
+
+interface PendingUnit {
+  work: UnitOfWork<unknown> | null;
+  events: NewEvent[];
+  resolve(value: WriteResult<unknown>): void;
+  reject(err: unknown): void;
+}
+
+interface RawEventRow {
+  seq: number | string;
+  id: string;
+  type: string;
+  source: string;
+  channel: string;
+  taskId: string | null;
+  agentId: string | null;
+  data: string | Record<string, unknown>;
+  createdAt: string;
+}
+
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+const COLUMNS = ['id', 'type', 'source', 'channel', 'taskId', 'agentId', 'data', 'createdAt'] as const;
+
+/**
+ * The durable event spine (BRIEF section 4).
+ *
+ * - `write(work)` runs a unit of work (state change + `tx.append(...)` events) in a transaction shared with
+ *   every other unit queued in the same tick (group commit). Each unit runs under its own SAVEPOINT, so one
+ *   failing unit is rolled back and rejected alone. Events get their `seq` at insert; after COMMIT the persisted
+ *   envelopes are published on the internal bus as `event-log.appended` (never before they are durable).
+ * - On PostgreSQL a transaction-level advisory lock taken just before the event insert serialises appends across
+ *   instances, so commit order = seq order and no reader can see seq N+1 before N.
+ * - All other writes in the product go through `write`, which is also what keeps better-sqlite3's single
+ *   connection free of nested transactions.
+ */
+@Injectable()
+export class EventLogService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(EventLogService.name);
+  private readonly queue: PendingUnit[] = [];
+  private scheduled = false;
+  private flushing = false;
+  private closed = false;
+  private epochValue = '';
+  private readonly isPg: boolean;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: EventEmitter2,
+  ) {
+    this.isPg = dataSource.options.type === 'postgres';
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.epochValue = await this.readMeta('epoch');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+  }
+
+  /** The random id of this database's log; changes only if the log is reset. */
+  get epoch(): string {
+    return this.epochValue;
+  }
+
+  /** Waits until every queued unit has been committed (or rejected). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing || this.scheduled) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  /**
+   * Runs `work` in the next group-committed transaction. Resolves with the work's result after COMMIT.
+   * @throws whatever `work` throws (its changes and events are rolled back); AppError `event-log/invalid_event`
+   *   for an unknown event type; AppError `event-log/closed` after shutdown.
+   */
+  async write<T>(work: UnitOfWork<T>): Promise<T> {
+    return (await this.writeWithEvents(work)).result;
+  }
+
+  /** Like `write`, and also returns the unit's persisted events (with seq). */
+  writeWithEvents<T>(work: UnitOfWork<T>): Promise<WriteResult<T>> {
+    return this.enqueue(work as UnitOfWork<unknown>, []) as Promise<WriteResult<T>>;
+  }
+
+  /** Appends events with no state change of their own (same group-commit path). Returns them with their seq. */
+  async append(events: NewEvent[]): Promise<EventEnvelope[]> {
+    for (const e of events) this.assertType(e.type);
+    return (await this.enqueue(null, events)).events;
+  }
+
+  private enqueue(work: UnitOfWork<unknown> | null, events: NewEvent[]): Promise<WriteResult<unknown>> {
+    if (this.closed) return Promise.reject(new AppError('event-log/closed', 'Event log is shut down', 503));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ work, events, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    this.flushing = true;
+    const batch = this.queue.splice(0, MAX_UNITS_PER_COMMIT);
+    try {
+      await this.commitBatch(batch);
+    } catch (err) {
+      for (const u of batch) u.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async commitBatch(batch: PendingUnit[]): Promise<void> {
+    const qr = this.dataSource.createQueryRunner();
+    await qr.connect();
+    const ok: { unit: PendingUnit; result: unknown; events: NewEvent[] }[] = [];
+    try {
+      await qr.startTransaction();
+      const useSavepoints = batch.some((u) => u.work) && batch.length > 1;
+      for (let i = 0; i < batch.length; i++) {
+        const unit = batch[i];
+        if (!unit.work) {
+          ok.push({ unit, result: undefined, events: unit.events });
+          continue;
+        }
+        const events: NewEvent[] = [];
+        const ctx: WriteContext = {
+          manager: qr.manager,
+          append: (e) => {
+            this.assertType(e.type);
+            events.push(e);
+          },
+        };
+        if (useSavepoints) await qr.query(`SAVEPOINT u${i}`);
+        try {
+          const result = await unit.work(ctx);
+          if (useSavepoints) await qr.query(`RELEASE SAVEPOINT u${i}`);
+          ok.push({ unit, result, events });
+        } catch (err) {
+          if (useSavepoints) {
+            await qr.query(`ROLLBACK TO SAVEPOINT u${i}`);
+            await qr.query(`RELEASE SAVEPOINT u${i}`);
+            unit.reject(err);
+          } else {
+            throw err;
+          }
+        }
+      }
+      const all = ok.flatMap((o) => o.events);
+      let persisted: EventEnvelope[] = [];
+      if (all.length > 0) {
+        if (this.isPg) await qr.query('SELECT pg_advisory_xact_lock($1)', [PG_APPEND_LOCK_KEY]);
+        persisted = await this.insertEvents(qr, all);
+      }
+      await qr.commitTransaction();
+      let offset = 0;
+      for (const o of ok) {
+        const mine = persisted.slice(offset, offset + o.events.length);
+        offset += o.events.length;
+        o.unit.resolve({ result: o.result, events: mine });
+      }
+      if (persisted.length > 0) this.publish(persisted);
+    } catch (err) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      for (const o of ok) o.unit.reject(err);
+      // units that threw without savepoints were not in `ok`: the caller rejects the whole batch
+      if (ok.length !== batch.length) throw err;
+    } finally {
+      await qr.release();
+    }
+  }
+
+  private publish(events: EventEnvelope[]): void {
+    try {
+      this.bus.emit(EVENT_LOG_APPENDED, events);
+    } catch (err) {
+      this.logger.error(`listener failed on ${EVENT_LOG_APPENDED}: ${(err as Error).message}`);
+    }
+  }
+
+  private async insertEvents(qr: QueryRunner, events: NewEvent[]): Promise<EventEnvelope[]> {
+    const rows: EventEnvelope[] = events.map((e) => ({
+      seq: 0,
+      id: randomUUID(),
+      type: e.type,
+      source: e.source,
+      channel: channelForType(e.type),
+      taskId: e.taskId ?? null,
+      agentId: e.agentId ?? null,
+      data: e.data ?? {},
+      createdAt: nowIso(),
+    }));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const cols = COLUMNS.map((c) => this.q(c)).join(', ');
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
+      const chunk = rows.slice(start, start + INSERT_CHUNK_ROWS);
+      const params: unknown[] = [];
+      const tuples = chunk.map((r) => {
+        const base = params.length;
+        params.push(r.id, r.type, r.source, r.channel, r.taskId, r.agentId, JSON.stringify(r.data), r.createdAt);
+        return `(${COLUMNS.map((_, i) => this.param(base + i + 1)).join(', ')})`;
+      });
+      const returned: { seq: number | string; id: string }[] = await qr.query(
+        `INSERT INTO event_log (${cols}) VALUES ${tuples.join(', ')} RETURNING seq, id`,
+        params,
+      );
+      for (const r of returned) byId.get(r.id)!.seq = Number(r.seq);
+    }
+    rows.sort((a, b) => a.seq - b.seq);
+    return rows;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Highest committed seq (0 for an empty log). Read it before a snapshot so live frames can be merged. */
+  async getHeadSeq(): Promise<number> {
+    const rows: { head: number | string | null }[] = await this.dataSource.query('SELECT MAX(seq) AS head FROM event_log');
+    return Number(rows[0]?.head ?? 0);
+  }
+
+  /** Highest seq removed by retention (0 if nothing was pruned). A cursor below it has a gap. */
+  async getPrunedThroughSeq(): Promise<number> {
+    return Number(await this.readMeta('pruned_through_seq'));
+  }
+
+  /** One event by its uuid. @throws AppError `event-log/not_found` (404). */
+  async getById(id: string): Promise<EventEnvelope> {
+    const rows: RawEventRow[] = await this.dataSource.query(
+      `SELECT * FROM event_log WHERE id = ${this.param(1)}`,
+      [id],
+    );
+    if (rows.length === 0) throw AppError.notFound('event-log/not_found', `Event ${id} not found`);
+    return this.toEnvelope(rows[0]);
+  }
+
+  /**
+   * Events matching `filter`, newest first (or oldest first when `filter.after` is set and `before` is not),
+   * at most `limit` (1..5000).
+   */
+  async find(filter: EventFilter, limit: number, order?: 'asc' | 'desc'): Promise<EventEnvelope[]> {
+    const { where, params } = this.buildWhere(filter);
+    const dir = order ?? (filter.after !== undefined && filter.before === undefined ? 'asc' : 'desc');
+    const rows: RawEventRow[] = await this.dataSource.query(
+      `SELECT * FROM event_log ${where} ORDER BY seq ${dir.toUpperCase()} LIMIT ${Math.max(1, Math.min(5000, Math.floor(limit)))}`,
+      params,
+    );
+    return rows.map((r) => this.toEnvelope(r));
+  }
+
+  /** Streams every event matching `filter` in seq order, `pageSize` rows per query. */
+  async *iterate(filter: EventFilter, pageSize = 1000): AsyncGenerator<EventEnvelope> {
+    let after = filter.after ?? 0;
+    for (;;) {
+      const page = await this.find({ ...filter, after }, pageSize, 'asc');
+      for (const e of page) yield e;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].seq;
+    }
+  }
+
+  /** Count per event type for createdAt in [from, to). */
+  async summary(from: string, to: string): Promise<EventSummary> {
+    const headSeq = await this.getHeadSeq();
+    const rows: { type: string; n: number | string }[] = await this.dataSource.query(
+      `SELECT type, COUNT(*) AS n FROM event_log WHERE ${this.q('createdAt')} >= ${this.param(1)} AND ${this.q('createdAt')} < ${this.param(2)} GROUP BY type ORDER BY n DESC`,
+      [from, to],
+    );
+    const counts: Record<string, number> = {};
+    let total = 0;
+    for (const r of rows) {
+      counts[r.type] = Number(r.n);
+      total += Number(r.n);
+    }
+    return { from, to, counts, total, headSeq };
+  }
+
+  /**
+   * Deletes events created before `cutoffIso` and records the highest deleted seq in `meta.pruned_through_seq`
+   * so a subscriber with an older cursor gets an explicit gap. Returns the number of rows deleted.
+   */
+  async prune(cutoffIso: string): Promise<number> {
+    const deleted = await this.write(async ({ manager }) => {
+      const rows: { maxSeq: number | string | null; n: number | string }[] = await manager.query(
+        `SELECT MAX(seq) AS ${this.q('maxSeq')}, COUNT(*) AS n FROM event_log WHERE ${this.q('createdAt')} < ${this.param(1)}`,
+        [cutoffIso],
+      );
+      const maxSeq = Number(rows[0]?.maxSeq ?? 0);
+      const n = Number(rows[0]?.n ?? 0);
+      if (n === 0) return { n: 0, maxSeq: 0 };
+      await manager.query(`DELETE FROM event_log WHERE seq <= ${this.param(1)}`, [maxSeq]);
+      await manager.query(
+        `UPDATE meta SET value = ${this.param(1)} WHERE ${this.q('key')} = 'pruned_through_seq'`,
+        [String(maxSeq)],
+      );
+      return { n, maxSeq };
+    });
+    if (deleted.n > 0) this.bus.emit(EVENT_LOG_PRUNED, { prunedThroughSeq: deleted.maxSeq });
+    return deleted.n;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private assertType(type: string): void {
+    if (!KNOWN_TYPES.has(type)) throw new AppError('event-log/invalid_event', `Unknown event type "${type}"`, 400);
+  }
+
+  private async readMeta(key: string): Promise<string> {
+    const rows: { value: string }[] = await this.dataSource.query(
+      `SELECT value FROM meta WHERE ${this.q('key')} = ${this.param(1)}`,
+      [key],
+    );
+    if (rows.length === 0) throw new Error(`meta.${key} is missing: did the migrations run?`);
+    return rows[0].value;
+  }
+
+  private buildWhere(f: EventFilter): { where: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      clauses.push(sql(this.param(params.length)));
+    };
+    const addList = (col: string, values: readonly string[], not = false) => {
+      const ph = values.map((v) => {
+        params.push(v);
+        return this.param(params.length);
+      });
+      clauses.push(`${this.q(col)} ${not ? 'NOT IN' : 'IN'} (${ph.join(', ')})`);
+    };
+    if (f.types && f.types.length > 0) addList('type', f.types);
+    if (f.channels && f.channels.length > 0) addList('channel', f.channels);
+    if (f.excludeChannels && f.excludeChannels.length > 0) addList('channel', f.excludeChannels, true);
+    if (f.source !== undefined) add((p) => `source = ${p}`, f.source);
+    if (f.agentId !== undefined) add((p) => `${this.q('agentId')} = ${p}`, f.agentId);
+    if (f.taskId !== undefined) add((p) => `${this.q('taskId')} = ${p}`, f.taskId);
+    if (f.from !== undefined) add((p) => `${this.q('createdAt')} >= ${p}`, f.from);
+    if (f.to !== undefined) add((p) => `${this.q('createdAt')} < ${p}`, f.to);
+    if (f.after !== undefined) add((p) => `seq > ${p}`, f.after);
+    if (f.before !== undefined) add((p) => `seq < ${p}`, f.before);
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+
+  private toEnvelope(r: RawEventRow): EventEnvelope {
+    return {
+      seq: Number(r.seq),
+      id: r.id,
+      type: r.type as EventEnvelope['type'],
+      source: r.source,
+      channel: r.channel as EventEnvelope['channel'],
+      taskId: r.taskId,
+      agentId: r.agentId,
+      data: typeof r.data === 'string' ? (JSON.parse(r.data) as Record<string, unknown>) : r.data,
+      createdAt: r.createdAt,
+    };
+  }
+
+  private q(col: string): string {
+    return this.isPg ? `"${col}"` : `"${col}"`;
+  }
+
+  private param(i: number): string {
+    return this.isPg ? `$${i}` : '?';
+  }
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogService } from './event-log.service';
+
+/** Scheduled prune of events older than `EVENT_RETENTION_DAYS`, every `EVENT_PRUNE_INTERVAL_MS` (first run at boot). */
+@Injectable()
+export class EventRetentionService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(EventRetentionService.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly events: EventLogService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.runOnce(), this.config.EVENT_PRUNE_INTERVAL_MS);
+    this.timer.unref();
+    setTimeout(() => void this.runOnce(), 1000).unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Prunes once; returns the number of events deleted. Never throws (logs instead). */
+  async runOnce(now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - this.config.EVENT_RETENTION_DAYS * 86_400_000).toISOString();
+    try {
+      const n = await this.events.prune(cutoff);
+      if (n > 0) this.logger.log(`pruned ${n} events older than ${cutoff}`);
+      return n;
+    } catch (err) {
+      this.logger.error(`prune failed: ${(err as Error).message}`);
+      return 0;
+    }
+  }
+}

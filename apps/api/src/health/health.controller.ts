@@ -1,0 +1,40 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import type { HealthResponse } from '@app/contracts';
+import { Public } from '../common/decorators/auth.decorators';
+import { EventLogService } from '../event-log/event-log.service';
+
+const VERSION = '0.1.0';
+
+class HealthResponseDto implements HealthResponse {
+  @ApiProperty({ enum: ['ok', 'error'] }) status: 'ok' | 'error';
+  @ApiProperty({ enum: ['up', 'down'] }) db: 'up' | 'down';
+  @ApiProperty() epoch: string;
+  @ApiProperty() headSeq: number;
+  @ApiProperty({ description: 'seconds' }) uptimeS: number;
+  @ApiProperty() version: string;
+}
+
+@ApiTags('health')
+@Controller('api/health')
+export class HealthController {
+  constructor(private readonly events: EventLogService) {}
+
+  @Get()
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ login: true })
+  @ApiOperation({ summary: 'Liveness + database check (no auth)' })
+  @ApiOkResponse({ type: HealthResponseDto })
+  async health(): Promise<HealthResponse> {
+    let headSeq = 0;
+    let db: 'up' | 'down' = 'up';
+    try {
+      headSeq = await this.events.getHeadSeq();
+    } catch {
+      db = 'down';
+    }
+    return { status: db === 'up' ? 'ok' : 'error', db, epoch: this.events.epoch, headSeq, uptimeS: Math.round(process.uptime()), version: VERSION };
+  }
+}

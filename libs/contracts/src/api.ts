@@ -1,0 +1,57 @@
+import type { EventEnvelope, EventType } from './events';
+
+/** Error body of every 4xx/5xx: `code` is a stable `domain/reason` string. */
+export interface ErrorResponse {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+export interface EventQuery {
+  type?: EventType | EventType[];
+  source?: string;
+  agentId?: string;
+  taskId?: string;
+  channel?: string;
+  /** ISO time, inclusive. */
+  from?: string;
+  /** ISO time, exclusive. */
+  to?: string;
+  /** Cursor: only events with seq < before (newest-first paging). */
+  before?: number;
+  /** Cursor: only events with seq > after (oldest-first paging). */
+  after?: number;
+  limit?: number;
+}
+
+export interface EventPage {
+  items: EventEnvelope[];
+  headSeq: number;
+  epoch: string;
+  /** Pass as `before` (or `after` when paging forward) to get the next page; null at the end. */
+  nextCursor: number | null;
+}
+
+export interface EventSummary {
+  from: string;
+  to: string;
+  counts: Record<string, number>;
+  total: number;
+  headSeq: number;
+}
+
+export interface IngestEventRequest {
+  type: 'tool.called' | 'tool.completed' | 'tool.failed';
+  taskId?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface HealthResponse {
+  status: 'ok' | 'error';
+  db: 'up' | 'down';
+  epoch: string;
+  headSeq: number;
+  uptimeS: number;
+  version: string;
+}

@@ -1,0 +1,73 @@
+/** Roles (BRIEF section 6). `agent` is an API key bound to one agent. */
+export const ROLES = ['admin', 'operator', 'viewer', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+export type UserRole = Exclude<Role, 'agent'>;
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+
+/** The caller as seen by the API (`GET /api/auth/me`). */
+export interface Principal {
+  kind: 'user' | 'api_key';
+  userId: string | null;
+  username: string | null;
+  role: Role;
+  agentId: string | null;
+  apiKeyId: string | null;
+}
+
+export interface MeResponse {
+  principal: Principal;
+  /** Value to send in the `x-csrf-token` header on state-changing requests made with the session cookie. */
+  csrfToken: string;
+}
+
+export interface UserDto {
+  id: string;
+  username: string;
+  role: UserRole;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface CreateUserRequest {
+  username: string;
+  password: string;
+  role: UserRole;
+}
+
+export interface UpdateUserRequest {
+  role?: UserRole;
+  password?: string;
+  disabled?: boolean;
+}
+
+export interface ApiKeyDto {
+  id: string;
+  label: string;
+  role: Role;
+  /** First characters of the key, for recognition; never the key. */
+  prefix: string;
+  agentId: string | null;
+  userId: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreateApiKeyRequest {
+  label: string;
+  role: Role;
+  /** For `role: agent`: the agent the key is bound to (an existing agent id) or a new external agent's name. */
+  agentId?: string;
+  agentName?: string;
+  capabilities?: string[];
+}
+
+/** Returned once at creation: `key` is never shown again. */
+export interface CreateApiKeyResponse {
+  apiKey: ApiKeyDto;
+  key: string;
+}

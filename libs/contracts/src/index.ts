@@ -1,0 +1,6 @@
+export * from './events';
+export * from './channels';
+export * from './auth';
+export * from './swarm';
+export * from './api';
+export * from './realtime';
