@@ -9,22 +9,22 @@ import { ApiKeyResponseDto, CreateApiKeyDto, CreateApiKeyResponseDto } from './d
 @ApiTags('api-keys')
 @ApiBearerAuth()
 @ApiCookieAuth()
-@Roles('admin')
+@Roles('admin', 'operator', 'viewer')
 @Controller('api/api-keys')
 export class ApiKeysController {
   constructor(private readonly auth: AuthService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List API keys (never the secrets)' })
+  @ApiOperation({ summary: 'List API keys (never the secrets): all for admins, your own otherwise' })
   @ApiOkResponse({ type: [ApiKeyResponseDto] })
   @ApiErrors(401, 403)
-  list(): Promise<ApiKeyDto[]> {
-    return this.auth.listApiKeys();
+  list(@CurrentPrincipal() p: Principal): Promise<ApiKeyDto[]> {
+    return this.auth.listApiKeys(p.role === 'admin' ? undefined : (p.userId ?? '-'));
   }
 
   @Post()
   @ApiOperation({
-    summary: 'Create a user-bound API key (admin/operator/viewer). The key is returned once.',
+    summary: 'Create an API key bound to you, with a role up to yours. The key is returned once.',
     description: 'Agent keys are created with POST /api/agents (enroll) or POST /api/agents/{id}/keys.',
   })
   @ApiCreatedResponse({ type: CreateApiKeyResponseDto })
@@ -34,10 +34,10 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Revoke a key (idempotent); its sockets are disconnected' })
+  @ApiOperation({ summary: 'Revoke a key (idempotent; admins any key, others their own); its sockets are disconnected' })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiErrors(401, 403, 404)
   revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<ApiKeyDto> {
-    return this.auth.revokeApiKey(id, p.username ?? 'api');
+    return this.auth.revokeApiKey(id, p.username ?? 'api', p.role === 'admin' ? undefined : (p.userId ?? '-'));
   }
 }

@@ -61,6 +61,6 @@ export class AuthController {
   @ApiErrors(401)
   me(@Req() req: Request & { principal: ResolvedPrincipal }, @Res({ passthrough: true }) res: Response): MeResponse {
     const { sessionId, ...principal } = req.principal;
-    return { principal, csrfToken: sessionId ? this.csrf.generate(req, res) : '' };
+    return { principal, csrfToken: sessionId ? this.csrf.generate(req, res, false) : '' };
   }
 }

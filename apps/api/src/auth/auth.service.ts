@@ -222,10 +222,11 @@ export class AuthService implements OnApplicationBootstrap {
 
   // ------------------------------------------------------------------ api keys
 
-  listApiKeys(): Promise<ApiKeyDto[]> {
+  /** Keys, newest first; only `ownerUserId`'s when given. */
+  listApiKeys(ownerUserId?: string): Promise<ApiKeyDto[]> {
     return this.dataSource
       .getRepository(ApiKeyEntity)
-      .find({ order: { createdAt: 'DESC' } })
+      .find({ where: ownerUserId ? { userId: ownerUserId } : {}, order: { createdAt: 'DESC' } })
       .then((rows) => rows.map(toApiKeyDto));
   }
 
@@ -283,10 +284,10 @@ export class AuthService implements OnApplicationBootstrap {
    * Revokes a key (idempotent) and disconnects its sockets.
    * @throws AppError `auth/key_not_found` (404).
    */
-  async revokeApiKey(id: string, actor: string): Promise<ApiKeyDto> {
+  async revokeApiKey(id: string, actor: string, ownerUserId?: string): Promise<ApiKeyDto> {
     const row = await this.events.write(async ({ manager, append }) => {
       const key = await manager.findOne(ApiKeyEntity, { where: { id } });
-      if (!key) throw AppError.notFound('auth/key_not_found', `API key ${id} not found`);
+      if (!key || (ownerUserId !== undefined && key.userId !== ownerUserId)) throw AppError.notFound('auth/key_not_found', `API key ${id} not found`);
       if (!key.revokedAt) {
         key.revokedAt = nowIso();
         key.updatedAt = key.revokedAt;

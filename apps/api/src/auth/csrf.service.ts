@@ -32,9 +32,12 @@ export class CsrfService implements OnModuleInit {
     });
   }
 
-  /** Issues a token (and its cookie) for the session currently on `req.cookies`. */
-  generate(req: Request, res: Response): string {
-    return this.utils.generateCsrfToken(req, res, { overwrite: true });
+  /**
+   * Issues a token (and its cookie) for the session on `req.cookies`. With `rotate: false` an existing valid
+   * token is kept, so tabs holding it keep working.
+   */
+  generate(req: Request, res: Response, rotate = true): string {
+    return this.utils.generateCsrfToken(req, res, { overwrite: rotate });
   }
 
   /** True when the request carries a valid token for its session cookie. */
