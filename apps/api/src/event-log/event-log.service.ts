@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { channelForType, EVENT_TYPES, type EventEnvelope, type EventSummary, type NewEvent } from '@app/contracts';
@@ -269,6 +269,13 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
       params,
     );
     return rows.map((r) => this.toEnvelope(r));
+  }
+
+  /** Number of events matching `filter`. */
+  async count(filter: EventFilter): Promise<number> {
+    const { where, params } = this.buildWhere(filter);
+    const rows: { n: number | string }[] = await this.dataSource.query(`SELECT COUNT(*) AS n FROM event_log ${where}`, params);
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** Streams every event matching `filter` in seq order, `pageSize` rows per query. */

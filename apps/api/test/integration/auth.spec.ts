@@ -18,7 +18,7 @@ describe.each(databaseKinds())('auth (%s)', (db) => {
   it('cookie session needs a CSRF token for writes', async () => {
     const agent = request.agent(t.url);
     const login = await agent.post('/api/auth/login').send({ username: 'admin', password: ADMIN_PASSWORD }).expect(200);
-    expect(login.headers['set-cookie'].join(';')).toMatch(/mc_session=.*HttpOnly/i);
+    expect((login.headers['set-cookie'] as unknown as string[]).join(';')).toMatch(/mc_session=.*HttpOnly/i);
     await agent.get('/api/auth/me').expect(200);
     const denied = await agent.post('/api/api-keys').send({ label: 'x', role: 'viewer' }).expect(403);
     expect(denied.body.code).toBe('auth/csrf_invalid');

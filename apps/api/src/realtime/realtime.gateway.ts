@@ -1,0 +1,320 @@
+import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import {
+  MOBILE_EVENT_TYPES,
+  REALTIME_NAMESPACE,
+  type ClientToServerEvents,
+  type EventEnvelope,
+  type GapNotice,
+  type ServerToClientEvents,
+  type SubscribeAck,
+  type UnsubscribeAck,
+} from '@app/contracts';
+import cookieParser from 'cookie-parser';
+import type { Namespace, Socket } from 'socket.io';
+import { AUTH_CREDENTIAL_REVOKED, type CredentialRevoked, SESSION_COOKIE } from '../auth/auth.constants';
+import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EVENT_LOG_APPENDED } from '../event-log/event-log.constants';
+import { EventLogService } from '../event-log/event-log.service';
+import type { EventFilter } from '../event-log/event-log.types';
+import { ALL_PUBLIC_ROOM, decideAccess, PRIVILEGED_CHANNELS } from './channel-access.util';
+
+/** Events per replay frame. */
+const REPLAY_FRAME_SIZE = 1000;
+/** Minimum interval between slow-consumer scans, ms. */
+const SLOW_SCAN_INTERVAL_MS = 50;
+const MOBILE_TYPES = new Set<string>(MOBILE_EVENT_TYPES);
+
+interface SocketData {
+  principal: ResolvedPrincipal;
+  /** Rooms this socket joined through `subscribe`. */
+  rooms: Set<string>;
+}
+
+type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type LiveNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+interface EnginePacket {
+  type: string;
+  data?: unknown;
+}
+
+/** The channel name a room's frames are labelled with (what the client subscribed to). */
+function channelOfRoom(room: string): string {
+  return room === ALL_PUBLIC_ROOM ? 'all' : room;
+}
+
+/** The log filter that reproduces what a room receives live (used for replay). */
+export function filterForRoom(room: string): EventFilter {
+  if (room === 'all') return {};
+  if (room === ALL_PUBLIC_ROOM) return { excludeChannels: PRIVILEGED_CHANNELS };
+  if (room === 'mobile') return { types: MOBILE_EVENT_TYPES };
+  if (room.startsWith('task:')) return { taskId: room.slice(5) };
+  if (room.startsWith('agent:')) return { agentId: room.slice(6) };
+  return { channels: [room] };
+}
+
+/** Rooms an event is delivered to live (the mobile digest is handled separately). */
+function roomsFor(e: EventEnvelope): string[] {
+  const rooms = ['all', e.channel];
+  if (!PRIVILEGED_CHANNELS.includes(e.channel)) rooms.push(ALL_PUBLIC_ROOM);
+  if (e.taskId) rooms.push(`task:${e.taskId}`);
+  if (e.agentId) rooms.push(`agent:${e.agentId}`);
+  return rooms;
+}
+
+/** Key under which the mobile digest conflates events (latest wins within one digest interval). */
+function mobileKey(e: EventEnvelope): string {
+  if (e.type.startsWith('task.') && e.taskId) return `task:${e.taskId}`;
+  const qid = (e.data as { questionId?: unknown }).questionId;
+  if (e.type.startsWith('question.') && typeof qid === 'string') return `q:${qid}`;
+  if (e.type.startsWith('agent.') && e.agentId) return `agent:${e.agentId}`;
+  return `seq:${e.seq}`;
+}
+
+/**
+ * Socket.IO gateway on namespace `/live` (BRIEF section 5).
+ *
+ * - Handshake: `auth.token` (API key or session token) or the `mc_session` cookie; anything else is refused.
+ * - `subscribe {channel, since?, epoch?}`: checks access, joins the room, replays `seq > since` from the log
+ *   (or answers `gap: true` for another epoch, a pruned cursor or a cursor more than REPLAY_MAX_EVENTS behind),
+ *   then acks `{ ok, channel, epoch, headSeq, replayed, gap }`.
+ * - Live: events committed in one tick are coalesced into one `events` frame per room; the `mobile` room gets a
+ *   conflated digest every MOBILE_DIGEST_MS.
+ * - Backpressure: a socket whose engine.io write buffer holds more than SOCKET_MAX_BUFFERED_FRAMES packets is a slow
+ *   consumer: its queued frames are dropped, it leaves its rooms and gets a `gap` notice to resync from its cursor.
+ */
+@WebSocketGateway({ namespace: REALTIME_NAMESPACE })
+export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
+  @WebSocketServer() private nsp: LiveNamespace;
+  private readonly logger = new Logger('Realtime');
+  private readonly roomBuffers = new Map<string, EventEnvelope[]>();
+  private flushScheduled = false;
+  private lastSlowScan = 0;
+  private mobilePending = new Map<string, EventEnvelope>();
+  private mobileTimer: NodeJS.Timeout | null = null;
+  private readonly parseCookies = cookieParser();
+  /** Sockets replaying a room: live frames for them are held back here and sent after the replay. */
+  private readonly replaying = new Map<string, Map<string, EventEnvelope[]>>();
+  /** Counters for tests and metrics. */
+  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0 };
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly events: EventLogService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  afterInit(nsp: LiveNamespace): void {
+    nsp.use((socket, next) => {
+      this.authenticate(socket)
+        .then((principal) => {
+          if (!principal) {
+            this.stats.refusedHandshakes++;
+            next(new Error('unauthorized'));
+            return;
+          }
+          socket.data.principal = principal;
+          socket.data.rooms = new Set();
+          next();
+        })
+        .catch(() => next(new Error('unauthorized')));
+    });
+    nsp.on('connection', (socket: LiveSocket) => this.onConnection(socket));
+    this.mobileTimer = setInterval(() => this.flushMobile(), this.config.MOBILE_DIGEST_MS);
+    this.mobileTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.mobileTimer) clearInterval(this.mobileTimer);
+  }
+
+  private async authenticate(socket: LiveSocket): Promise<ResolvedPrincipal | null> {
+    const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (typeof fromAuth === 'string' && fromAuth) return this.auth.resolveToken(fromAuth);
+    const req = { headers: socket.handshake.headers, cookies: undefined as Record<string, string> | undefined, signedCookies: {} };
+    this.parseCookies(req as never, {} as never, () => undefined);
+    return this.auth.resolveToken(req.cookies?.[SESSION_COOKIE]);
+  }
+
+  private onConnection(socket: LiveSocket): void {
+    const p = socket.data.principal;
+    // credential rooms, so a revoked key / ended session can be disconnected on every instance
+    if (p.apiKeyId) void socket.join(`cred:key:${p.apiKeyId}`);
+    if (p.sessionId) void socket.join(`cred:session:${p.sessionId}`);
+    if (p.userId) void socket.join(`cred:user:${p.userId}`);
+    socket.on('subscribe', (req, ack) => {
+      if (typeof ack !== 'function') return;
+      this.subscribe(socket, req)
+        .then(ack)
+        .catch((err: Error) => {
+          this.logger.error(`subscribe failed: ${err.message}`);
+          ack({ ok: false, code: 'realtime/internal', message: 'subscribe failed' });
+        });
+    });
+    socket.on('unsubscribe', (req, ack) => {
+      const res = this.unsubscribe(socket, req);
+      if (typeof ack === 'function') ack(res);
+    });
+  }
+
+  private async subscribe(socket: LiveSocket, req: unknown): Promise<SubscribeAck> {
+    if (!req || typeof req !== 'object' || Array.isArray(req)) {
+      return { ok: false, code: 'realtime/bad_request', message: 'subscribe expects { channel, since?, epoch? }' };
+    }
+    const { channel, since, epoch } = req as { channel?: unknown; since?: unknown; epoch?: unknown };
+    if (since !== undefined && since !== null && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
+      return { ok: false, code: 'realtime/bad_request', message: 'since must be a non-negative integer seq' };
+    }
+    if (epoch !== undefined && epoch !== null && (typeof epoch !== 'string' || epoch.length > 64)) {
+      return { ok: false, code: 'realtime/bad_request', message: 'epoch must be a string' };
+    }
+    const access = decideAccess(socket.data.principal, channel);
+    if (!access.ok) return { ok: false, channel: typeof channel === 'string' ? channel : undefined, code: access.code, message: access.message };
+    const name = channel as string;
+    const room = access.room;
+    if (since === undefined || since === null) {
+      await socket.join(room);
+      socket.data.rooms.add(room);
+      const headSeq = await this.events.getHeadSeq();
+      return { ok: true, channel: name, epoch: this.events.epoch, headSeq, replayed: 0, gap: false };
+    }
+    // Join first, replay second, with this socket's live frames for the room held back until the replay is out:
+    // nothing committed meanwhile is missed, and the client sees one seq-ordered stream.
+    let held = this.replaying.get(room);
+    if (!held) this.replaying.set(room, (held = new Map()));
+    held.set(socket.id, []);
+    try {
+      await socket.join(room);
+      socket.data.rooms.add(room);
+      const result = await this.replay(socket, room, name, since as number, epoch);
+      const backlog = held.get(socket.id) ?? [];
+      const after = result.lastSeq;
+      const rest = result.ack.ok && !result.ack.gap ? backlog.filter((e) => e.seq > after) : backlog;
+      if (rest.length > 0) socket.emit('events', rest, name);
+      return result.ack;
+    } finally {
+      held.delete(socket.id);
+      if (held.size === 0) this.replaying.delete(room);
+    }
+  }
+
+  private async replay(
+    socket: LiveSocket,
+    room: string,
+    name: string,
+    cursor: number,
+    epoch: unknown,
+  ): Promise<{ ack: SubscribeAck; lastSeq: number }> {
+    const headSeq = await this.events.getHeadSeq();
+    const base = { ok: true as const, channel: name, epoch: this.events.epoch, headSeq };
+    const otherEpoch = typeof epoch === 'string' && epoch !== this.events.epoch;
+    if (otherEpoch || cursor > headSeq || cursor < (await this.events.getPrunedThroughSeq())) {
+      return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
+    }
+    const filter = { ...filterForRoom(room), after: cursor };
+    if ((await this.events.count(filter)) > this.config.REPLAY_MAX_EVENTS) {
+      return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
+    }
+    let replayed = 0;
+    let lastSeq = cursor;
+    let frame: EventEnvelope[] = [];
+    const send = () => {
+      socket.emit('events', frame, name);
+      replayed += frame.length;
+      lastSeq = frame[frame.length - 1].seq;
+      frame = [];
+    };
+    for await (const e of this.events.iterate(filter, REPLAY_FRAME_SIZE)) {
+      frame.push(e);
+      if (frame.length === REPLAY_FRAME_SIZE) send();
+    }
+    if (frame.length > 0) send();
+    return { ack: { ...base, replayed, gap: false }, lastSeq };
+  }
+
+  private unsubscribe(socket: LiveSocket, req: unknown): UnsubscribeAck {
+    const channel = (req as { channel?: unknown } | null)?.channel;
+    const access = decideAccess(socket.data.principal, channel);
+    if (!access.ok) return { ok: false, code: access.code, message: access.message };
+    void socket.leave(access.room);
+    socket.data.rooms.delete(access.room);
+    return { ok: true, channel: channel as string };
+  }
+
+  /** Receives every committed batch (in seq order) and queues it per room for this tick's frames. */
+  @OnEvent(EVENT_LOG_APPENDED)
+  handleAppended(events: EventEnvelope[]): void {
+    if (!this.nsp) return;
+    const local = this.config.REDIS_URL ? null : this.nsp.adapter.rooms;
+    const mobileLive = !local || local.has('mobile');
+    for (const e of events) {
+      for (const room of roomsFor(e)) {
+        if (local && !local.has(room)) continue;
+        let buf = this.roomBuffers.get(room);
+        if (!buf) this.roomBuffers.set(room, (buf = []));
+        buf.push(e);
+      }
+      if (mobileLive && MOBILE_TYPES.has(e.type)) this.mobilePending.set(mobileKey(e), e);
+    }
+    if (!this.flushScheduled && this.roomBuffers.size > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [room, events] of this.roomBuffers) {
+      const held = this.replaying.get(room);
+      if (held && held.size > 0) {
+        for (const backlog of held.values()) backlog.push(...events);
+        this.nsp.to(room).except([...held.keys()]).emit('events', events, channelOfRoom(room));
+      } else {
+        this.nsp.to(room).emit('events', events, channelOfRoom(room));
+      }
+      this.stats.framesSent++;
+    }
+    this.roomBuffers.clear();
+    const now = Date.now();
+    if (now - this.lastSlowScan >= SLOW_SCAN_INTERVAL_MS) {
+      this.lastSlowScan = now;
+      this.shedSlowConsumers();
+    }
+  }
+
+  private flushMobile(): void {
+    if (this.mobilePending.size === 0 || !this.nsp) return;
+    const events = [...this.mobilePending.values()].sort((a, b) => a.seq - b.seq);
+    this.mobilePending = new Map();
+    this.nsp.to('mobile').emit('events', events, 'mobile');
+    this.stats.framesSent++;
+  }
+
+  /** Drops the backlog of sockets that stopped reading and tells them to resync (bounded memory per client). */
+  private shedSlowConsumers(): void {
+    const limit = this.config.SOCKET_MAX_BUFFERED_FRAMES;
+    for (const socket of this.nsp.sockets.values()) {
+      const conn = socket.conn as unknown as { writeBuffer: EnginePacket[] };
+      if (conn.writeBuffer.length <= limit) continue;
+      this.stats.slowConsumers++;
+      conn.writeBuffer = conn.writeBuffer.filter((p) => !(typeof p.data === 'string' && p.data.includes('["events",')));
+      const channels = [...socket.data.rooms].map(channelOfRoom);
+      for (const room of socket.data.rooms) void socket.leave(room);
+      socket.data.rooms.clear();
+      const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.events.epoch };
+      void this.events.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
+      this.logger.warn(`slow consumer ${socket.id}: dropped its backlog, told it to resync ${channels.join(',')}`);
+    }
+  }
+
+  /** Disconnects sockets authenticated with a revoked key, an ended session or a disabled user. */
+  @OnEvent(AUTH_CREDENTIAL_REVOKED)
+  handleRevoked(c: CredentialRevoked): void {
+    if (!this.nsp) return;
+    if (c.apiKeyId) this.nsp.in(`cred:key:${c.apiKeyId}`).disconnectSockets(true);
+    if (c.sessionId) this.nsp.in(`cred:session:${c.sessionId}`).disconnectSockets(true);
+    if (c.userId) this.nsp.in(`cred:user:${c.userId}`).disconnectSockets(true);
+  }
+}
