@@ -76,6 +76,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(8)
   SOCKET_MAX_BUFFERED_FRAMES = 256;
 
+  /** Minimum interval between two coalesced frames to the same rooms (0 = every tick). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
+  REALTIME_FLUSH_MS = 15;
+
   /** Digest interval of the conflated mobile channel. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(50)
   MOBILE_DIGEST_MS = 1000;

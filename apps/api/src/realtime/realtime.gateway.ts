@@ -80,8 +80,9 @@ function mobileKey(e: EventEnvelope): string {
  * - `subscribe {channel, since?, epoch?}`: checks access, joins the room, replays `seq > since` from the log
  *   (or answers `gap: true` for another epoch, a pruned cursor or a cursor more than REPLAY_MAX_EVENTS behind),
  *   then acks `{ ok, channel, epoch, headSeq, replayed, gap }`.
- * - Live: events committed in one tick are coalesced into one `events` frame per room; the `mobile` room gets a
- *   conflated digest every MOBILE_DIGEST_MS.
+ * - Live: events committed in one tick are coalesced into one `events` frame per room (and frames are at least
+ *   REALTIME_FLUSH_MS apart, so a busy log sends fewer, larger frames); the `mobile` room gets a conflated digest
+ *   every MOBILE_DIGEST_MS.
  * - Backpressure: a socket whose engine.io write buffer holds more than SOCKET_MAX_BUFFERED_FRAMES packets is a slow
  *   consumer: its queued frames are dropped, it leaves its rooms and gets a `gap` notice to resync from its cursor.
  */
@@ -92,6 +93,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   private readonly roomBuffers = new Map<string, EventEnvelope[]>();
   private flushScheduled = false;
   private lastSlowScan = 0;
+  private lastFlush = 0;
   private mobilePending = new Map<string, EventEnvelope>();
   private mobileTimer: NodeJS.Timeout | null = null;
   private readonly parseCookies = cookieParser();
@@ -260,12 +262,15 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     }
     if (!this.flushScheduled && this.roomBuffers.size > 0) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      const wait = this.lastFlush + this.config.REALTIME_FLUSH_MS - Date.now();
+      if (wait > 0) setTimeout(() => this.flush(), wait);
+      else setImmediate(() => this.flush());
     }
   }
 
   private flush(): void {
     this.flushScheduled = false;
+    this.lastFlush = Date.now();
     for (const [room, events] of this.roomBuffers) {
       const held = this.replaying.get(room);
       if (held && held.size > 0) {
