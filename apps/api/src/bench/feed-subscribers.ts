@@ -2,7 +2,9 @@
  * Child process of `pnpm bench:feed`: opens N socket.io-client subscribers to `all` and counts what they receive.
  * Kept lean on purpose (decode + count + one histogram bucket per event). Talks to the parent over IPC:
  *   parent -> { cmd: 'start', url, token, n }   child -> { ready: true }
- *   parent -> { cmd: 'report' }                  child -> { report: SubscriberReport }
+ *   parent -> { cmd: 'report', expected }        child -> { report: SubscriberReport }
+ * On `report` the child first waits until every client has `expected` events or nothing arrived for 3 s, so events
+ * still in flight are not counted as lost.
  */
 import { io, type Socket } from 'socket.io-client';
 
@@ -31,7 +33,21 @@ function run(): void {
   let gaps = 0;
   const now = () => performance.timeOrigin + performance.now();
 
-  process.on('message', (msg: { cmd: string; url?: string; token?: string; n?: number }) => {
+  const sum = () => received.reduce((a, b) => a + b, 0);
+  const drain = async (expected: number) => {
+    let before = -1;
+    let quietSince = Date.now();
+    while (received.some((r) => r < expected) && Date.now() - quietSince < 3000) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now2 = sum();
+      if (now2 !== before) {
+        before = now2;
+        quietSince = Date.now();
+      }
+    }
+  };
+
+  process.on('message', (msg: { cmd: string; url?: string; token?: string; n?: number; expected?: number }) => {
     if (msg.cmd === 'start') {
       const n = msg.n ?? 1;
       let ready = 0;
@@ -71,6 +87,12 @@ function run(): void {
         });
       }
     } else if (msg.cmd === 'report') {
+      void drain(msg.expected ?? 0).then(() => sendReport());
+    }
+  });
+
+  function sendReport(): void {
+    {
       const report: SubscriberReport = {
         clients: sockets.length,
         received,
@@ -83,7 +105,7 @@ function run(): void {
       for (const s of sockets) s.close();
       setTimeout(() => process.exit(0), 100);
     }
-  });
+  }
 }
 
 run();

@@ -101,14 +101,14 @@ async function main(): Promise<void> {
     }
     await Promise.all(pending);
     const appendWallS = (now() - wall0) / 1000;
-    await sleep(1500);
-    const cpu = process.cpuUsage(cpu0);
-    const wallS = (now() - wall0) / 1000;
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     const report = await new Promise<SubscriberReport>((resolve) => {
       child.on('message', (m: { report?: SubscriberReport }) => m.report && resolve(m.report));
-      child.send({ cmd: 'report' });
+      child.send({ cmd: 'report', expected: total });
     });
+    clearInterval(rssTimer);
+    const cpu = process.cpuUsage(cpu0);
+    const wallS = (now() - wall0) / 1000;
     const perClientEps = report.received.map((r, i) => (report.spanMs[i] > 0 ? r / (report.spanMs[i] / 1000) : 0));
     const lost = report.received.reduce((a, r) => a + (total - r), 0);
     const entry = {
