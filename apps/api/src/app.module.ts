@@ -9,6 +9,7 @@ import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
+import { LlmRouterModule } from './llm-router/llm-router.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
@@ -55,6 +56,7 @@ export class AppModule {
         EventLogModule,
         AuthModule,
         SwarmModule,
+        LlmRouterModule,
         RealtimeModule,
       ],
       controllers: [HealthController],

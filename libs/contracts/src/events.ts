@@ -37,6 +37,8 @@ export const EVENT_TYPES = [
   'auth.key_revoked',
   'router.provider_state_changed',
   'router.failover',
+  'router.budget_exhausted',
+  'router.metrics_flushed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

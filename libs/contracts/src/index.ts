@@ -4,3 +4,4 @@ export * from './auth';
 export * from './swarm';
 export * from './api';
 export * from './realtime';
+export * from './router';

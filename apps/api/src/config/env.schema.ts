@@ -88,6 +88,13 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   WEB_DIST?: string;
 
+  /**
+   * LLM router providers file (YAML: cascade settings + providers). Relative paths are resolved from the working
+   * directory; unset means `config/providers.yaml` at the repository root. A missing file means no providers (warning).
+   */
+  @IsOptional() @IsString()
+  LLM_PROVIDERS_PATH?: string;
+
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 }

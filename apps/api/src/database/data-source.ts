@@ -11,6 +11,9 @@ import { BidEntity } from '../swarm/bid.entity';
 import { OperatorQuestionEntity } from '../swarm/operator-question.entity';
 import { TaskEntity } from '../swarm/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
+import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
+import { LlmProviderEntity } from '../llm-router/entities/llm-provider.entity';
+import { ProviderMetricEntity } from '../llm-router/entities/provider-metric.entity';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
 export const ENTITIES = [
@@ -22,10 +25,12 @@ export const ENTITIES = [
   BidEntity,
   AgentMessageEntity,
   OperatorQuestionEntity,
+  LlmProviderEntity,
+  ProviderMetricEntity,
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000];
+export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`

@@ -7,6 +7,7 @@ import { EventLogService } from './event-log.service';
 export class EventRetentionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(EventRetentionService.name);
   private timer: NodeJS.Timeout | null = null;
+  private firstRun: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly events: EventLogService,
@@ -16,11 +17,13 @@ export class EventRetentionService implements OnModuleInit, OnApplicationShutdow
   onModuleInit(): void {
     this.timer = setInterval(() => void this.runOnce(), this.config.EVENT_PRUNE_INTERVAL_MS);
     this.timer.unref();
-    setTimeout(() => void this.runOnce(), 1000).unref();
+    this.firstRun = setTimeout(() => void this.runOnce(), 1000);
+    this.firstRun.unref();
   }
 
   onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.firstRun) clearTimeout(this.firstRun);
   }
 
   /** Prunes once; returns the number of events deleted. Never throws (logs instead). */

@@ -47,14 +47,17 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
 
 /**
  * Boots the real app on a random loopback port with a fresh SQLite file (or PostgreSQL database),
- * logs in nothing, and creates an admin API key. `overrides` are config values (strings or numbers).
+ * logs in nothing, and creates an admin API key. `overrides` are config values (strings or numbers); pass
+ * `DATABASE_URL` (or `SQLITE_PATH`) to reuse an existing database, which `close()` then leaves in place.
  */
 export async function startTestApp(
   overrides: Partial<Record<keyof AppConfig, unknown>> = {},
   db: 'sqlite' | 'postgres' = 'sqlite',
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-test-'));
-  const pg = db === 'postgres' ? await createPgDatabase() : null;
+  // An explicit DATABASE_URL override reuses that database (e.g. a second instance on the same PostgreSQL):
+  // nothing is created here and nothing is dropped on close.
+  const pg = db === 'postgres' && !overrides.DATABASE_URL ? await createPgDatabase() : null;
   const config = loadConfig({
     SQLITE_PATH: join(dir, 'test.db'),
     DATABASE_URL: pg?.url ?? '',

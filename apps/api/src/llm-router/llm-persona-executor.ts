@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import type { PersonaDto, TaskDto } from '@app/contracts';
+import { AppError } from '../common/app-error';
+import type { PersonaExecutor, PersonaWorkReport } from '../swarm/persona-executor';
+import { LlmRouterService } from './llm-router.service';
+import { RouterUnavailableError } from './router.errors';
+
+/** Per-call budget for a persona's answer (tokens). */
+export const PERSONA_MAX_TOKENS = 1024;
+
+/** The system prompt of a persona: its role, what it does, and how to answer. */
+export function personaSystemPrompt(p: PersonaDto): string {
+  return (
+    `You are ${p.name}, the ${p.role} of an AI agent swarm. ${p.description} ` +
+    `Your capabilities: ${p.capabilities.join(', ')}. ` +
+    'You won this task in an auction and are paid on completion: do the work now and answer with the result itself, ' +
+    'concise and concrete, in plain text. If something cannot be done, say exactly what is missing.'
+  );
+}
+
+/**
+ * Runs a persona's won task through the LLM router: system prompt per persona role, the task as the user message.
+ * Reports `tool.called` before the call and `tool.completed` (provider, model, latencyMs, attempts, tokens) or
+ * `tool.failed` (reason, attempts) after it. When no provider is reachable the task fails with the router's message,
+ * which says what to configure (start Ollama, set an API key, allow cloud fallback, ...).
+ */
+@Injectable()
+export class LlmPersonaExecutor implements PersonaExecutor {
+  constructor(private readonly router: LlmRouterService) {}
+
+  /**
+   * @returns `{ result }` = the model's answer (trimmed; an empty answer is an error)
+   * @throws Error with the router's reason (the task then fails with that message)
+   */
+  async execute(persona: PersonaDto, task: TaskDto, report: PersonaWorkReport): Promise<{ result: string }> {
+    await report.tool('tool.called', { name: 'llm.complete', input: task.description.slice(0, 200), maxTokens: PERSONA_MAX_TOKENS });
+    const started = Date.now();
+    try {
+      const r = await this.router.complete({
+        messages: [
+          { role: 'system', content: personaSystemPrompt(persona) },
+          { role: 'user', content: task.description },
+        ],
+        max_tokens: PERSONA_MAX_TOKENS,
+      });
+      const answer = r.content.trim();
+      if (answer === '') throw new AppError('router/empty_answer', `${r.provider} (${r.model}) returned an empty answer`, 502);
+      await report.tool('tool.completed', {
+        name: 'llm.complete',
+        provider: r.provider,
+        model: r.model,
+        latencyMs: r.latencyMs,
+        durationMs: Date.now() - started,
+        attempts: r.attempts.map((a) => ({ provider: a.provider, outcome: a.outcome, reason: a.reason ?? null, latencyMs: a.latencyMs })),
+        tokensIn: r.usage.promptTokens,
+        tokensOut: r.usage.completionTokens,
+      });
+      return { result: answer };
+    } catch (err) {
+      const attempts = err instanceof RouterUnavailableError ? err.attempts : [];
+      const message = err instanceof Error ? err.message : String(err);
+      await report.tool('tool.failed', {
+        name: 'llm.complete',
+        durationMs: Date.now() - started,
+        reason: message.slice(0, 1000),
+        code: err instanceof AppError ? err.code : 'router/error',
+        attempts: attempts.map((a) => ({ provider: a.provider, outcome: a.outcome, reason: a.reason ?? null, latencyMs: a.latencyMs })),
+      });
+      throw new Error(err instanceof RouterUnavailableError ? `LLM router: ${message}` : `LLM call failed: ${message}`);
+    }
+  }
+}

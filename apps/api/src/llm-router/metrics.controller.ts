@@ -1,0 +1,24 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { RouterPromMetrics } from './router-prom.metrics';
+
+/** Prometheus exposition of the process (router metrics + Node defaults). Needs auth like every non-health route. */
+@ApiTags('metrics')
+@ApiBearerAuth()
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly prom: RouterPromMetrics) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format); scrape with `Authorization: Bearer mck_...`' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text format 0.0.4' })
+  @ApiErrors(401)
+  async metrics(@Res() res: Response): Promise<void> {
+    const body = await this.prom.registry.metrics();
+    res.setHeader('content-type', this.prom.registry.contentType);
+    res.status(200).send(body);
+  }
+}

@@ -1,0 +1,77 @@
+import type { AgentDto, AgentMessageDto, BidDto, QuestionDto, TaskDto } from '@app/contracts';
+import type { AgentMessageEntity } from './agent-message.entity';
+import type { AgentEntity } from './agent.entity';
+import type { BidEntity } from './bid.entity';
+import type { OperatorQuestionEntity } from './operator-question.entity';
+import type { TaskEntity } from './task.entity';
+
+/** Entity -> wire DTO mappers (controllers never return entities). */
+export function toAgentDto(a: AgentEntity): AgentDto {
+  return {
+    id: a.id,
+    name: a.name,
+    kind: a.kind,
+    personaId: a.personaId,
+    capabilities: a.capabilities,
+    status: a.status,
+    lifecycle: a.lifecycle,
+    lifecycleSince: a.lifecycleSince,
+    lastHeartbeatAt: a.lastHeartbeatAt,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+  };
+}
+
+export function toTaskDto(t: TaskEntity): TaskDto {
+  return {
+    id: t.id,
+    description: t.description,
+    status: t.status,
+    assignedAgentId: t.assignedAgentId,
+    winningBidSats: t.winningBidSats,
+    result: t.result,
+    failureReason: t.failureReason,
+    createdBy: t.createdBy,
+    auctionClosesAt: t.auctionClosesAt,
+    createdAt: t.createdAt,
+    assignedAt: t.assignedAt,
+    startedAt: t.startedAt,
+    completedAt: t.completedAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export function toBidDto(b: BidEntity): BidDto {
+  return { id: b.id, taskId: b.taskId, agentId: b.agentId, bidSats: Number(b.bidSats), won: Boolean(b.won), createdAt: b.createdAt };
+}
+
+export function toMessageDto(m: AgentMessageEntity): AgentMessageDto {
+  return { id: m.id, fromAgentId: m.fromAgentId, toAgentId: m.toAgentId, body: m.body, status: m.status, createdAt: m.createdAt, deliveredAt: m.deliveredAt };
+}
+
+export function toQuestionDto(q: OperatorQuestionEntity): QuestionDto {
+  return {
+    id: q.id,
+    agentId: q.agentId,
+    taskId: q.taskId,
+    question: q.question,
+    options: q.options,
+    multiple: Boolean(q.multiple),
+    deadline: q.deadline,
+    status: q.status,
+    answer: q.answer,
+    answeredBy: q.answeredBy,
+    createdAt: q.createdAt,
+    resolvedAt: q.resolvedAt,
+  };
+}
+
+/** Event `source` for an acting agent: `persona:<id>` for personas, `agent:<id>` for external agents. */
+export function agentSource(agentId: string): string {
+  return agentId.startsWith('persona-') ? `persona:${agentId.slice('persona-'.length)}` : `agent:${agentId}`;
+}
+
+/** First `max` characters of a text for event payloads (full text stays in its table). */
+export function preview(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

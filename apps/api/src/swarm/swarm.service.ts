@@ -1,0 +1,97 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { AgentDto, SwarmStatusDto } from '@app/contracts';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogService } from '../event-log/event-log.service';
+import { AgentEntity } from './agent.entity';
+import { AgentsService } from './agents.service';
+import { findPersona } from './personas.constants';
+import { PersonasService } from './personas.service';
+import { QuestionsService } from './questions.service';
+import { swarmError } from './swarm.errors';
+import type { Actor } from './swarm.types';
+import { TasksService } from './tasks.service';
+
+/** Actor of changes the server makes on its own (boot, recovery). */
+export const SYSTEM_ACTOR: Actor = { agentId: null, username: 'system', operator: true };
+
+/** Parses SPAWN_PERSONAS (comma list) into known persona ids and unknown leftovers. */
+export function parseSpawnList(value: string): { known: string[]; unknown: string[] } {
+  const ids = [...new Set(value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))];
+  return { known: ids.filter((id) => findPersona(id)), unknown: ids.filter((id) => !findPersona(id)) };
+}
+
+/**
+ * Facade of the swarm for the rest of the app (status, agent removal) and its boot sequence: restart recovery before
+ * traffic (`system.info {message, recovered}`), then SPAWN_PERSONAS, then the heartbeat monitor.
+ */
+@Injectable()
+export class SwarmService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Swarm');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventLogService,
+    private readonly agents: AgentsService,
+    private readonly personas: PersonasService,
+    private readonly tasks: TasksService,
+    private readonly questions: QuestionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.recover();
+    const { known, unknown } = parseSpawnList(this.config.SPAWN_PERSONAS);
+    if (unknown.length > 0) this.logger.warn(`SPAWN_PERSONAS: unknown persona(s) ignored: ${unknown.join(', ')}`);
+    const running = new Set((await this.personas.list()).filter((p) => p.agentId).map((p) => p.id as string));
+    for (const id of known) {
+      if (!running.has(id)) await this.personas.spawn(id, SYSTEM_ACTOR);
+    }
+    this.agents.startMonitor();
+  }
+
+  /**
+   * Restart recovery (runs once at boot, before traffic): assigned/running tasks fail, stale transients clear, external
+   * agents go offline, auctions are closed or re-armed, question deadlines expire or re-arm. Logs
+   * `system.info {message, recovered}` with the counts.
+   */
+  async recover(): Promise<Record<string, number>> {
+    const tasksFailed = await this.tasks.failInterruptedTasks();
+    const transientsCleared = await this.personas.clearStaleTransients();
+    const agentsOfflined = await this.agents.offlineExternalAgents();
+    const auctions = await this.tasks.resumeAuctions();
+    const questions = await this.questions.recover();
+    const recovered = { tasksFailed, agentsOfflined, transientsCleared, ...auctions, ...questions };
+    await this.events.append([{ type: 'system.info', source: 'coordinator', data: { message: 'swarm recovered after start', recovered } }]);
+    this.logger.log(`recovery: ${JSON.stringify(recovered)}`);
+    return recovered;
+  }
+
+  /** Counts for the dashboard header. */
+  async status(): Promise<SwarmStatusDto> {
+    const headSeq = await this.events.getHeadSeq();
+    const agents = await this.dataSource.getRepository(AgentEntity).find();
+    const tasksByStatus = await this.tasks.countByStatus();
+    return {
+      agents: agents.length,
+      agentsIdle: agents.filter((a) => a.status === 'idle').length,
+      agentsBusy: agents.filter((a) => a.status === 'busy').length,
+      agentsOffline: agents.filter((a) => a.status === 'offline').length,
+      tasksTotal: Object.values(tasksByStatus).reduce((a, b) => a + b, 0),
+      tasksByStatus,
+      activeAuctions: tasksByStatus.bidding,
+      headSeq,
+    };
+  }
+
+  /**
+   * Removes an agent: an external agent loses its keys and goes offline (`agent.left`); a persona is stopped.
+   * @throws 404 `swarm/agent_not_found`; persona stop errors.
+   */
+  async removeAgent(id: string, actor: Actor): Promise<AgentDto> {
+    const agent = await this.dataSource.getRepository(AgentEntity).findOne({ where: { id } });
+    if (!agent) throw swarmError('swarm/agent_not_found', `Agent ${id} not found`, 404);
+    if (agent.kind === 'persona' && agent.personaId) return this.personas.stop(agent.personaId, actor);
+    return this.agents.removeExternal(id, actor);
+  }
+}

@@ -1,0 +1,118 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { BidDto, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
+import {
+  BidResponseDto,
+  CancelTaskDto,
+  CompleteTaskDto,
+  CreateTaskDto,
+  FailTaskDto,
+  SubmitBidDto,
+  TaskDetailResponseDto,
+  TaskListResponseDto,
+  TaskProgressDto,
+  TaskQueryDto,
+  TaskResponseDto,
+} from './dto/task.dto';
+import { IdParamPipe } from './id-param.pipe';
+import { actorFrom, requireAgentId } from './swarm.types';
+import { TasksService } from './tasks.service';
+
+@ApiTags('tasks')
+@ApiBearerAuth()
+@ApiCookieAuth()
+@Controller('api/tasks')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Tasks newest first, filtered by status / assigned agent' })
+  @ApiOkResponse({ type: TaskListResponseDto })
+  @ApiErrors(400, 401)
+  list(@Query() q: TaskQueryDto): Promise<ListResponse<TaskDto>> {
+    return this.tasks.list(q);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One task with its bids (404 for unknown ids)' })
+  @ApiOkResponse({ type: TaskDetailResponseDto })
+  @ApiErrors(400, 401, 404)
+  get(@Param('id', IdParamPipe) id: string): Promise<TaskDetailDto> {
+    return this.tasks.get(id);
+  }
+
+  @Post()
+  @Roles('operator', 'agent')
+  @ApiOperation({
+    summary: 'Post a task: opens an auction (task.created, task.bidding), or assigns directly with agentId',
+    description: 'Auction window: auctionWindowMs (100..3,600,000) or AUCTION_WINDOW_MS. Lowest bid wins; ties go to the earliest bid.',
+  })
+  @ApiCreatedResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404)
+  create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    return this.tasks.create(body, actorFrom(p));
+  }
+
+  @Post(':id/bids')
+  @Roles('agent')
+  @ApiOperation({ summary: 'Bid on an open auction as the calling agent (integer sats 1..1,000,000)' })
+  @ApiCreatedResponse({ type: BidResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  bid(@Param('id', IdParamPipe) id: string, @Body() body: SubmitBidDto, @CurrentPrincipal() p: Principal): Promise<BidDto> {
+    return this.tasks.submitBid(requireAgentId(p), id, body.bidSats);
+  }
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @Roles('agent')
+  @ApiOperation({ summary: 'The assigned agent starts the task (assigned -> running)' })
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  start(@Param('id', IdParamPipe) id: string, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    requireAgentId(p);
+    return this.tasks.start(id, actorFrom(p));
+  }
+
+  @Post(':id/progress')
+  @HttpCode(204)
+  @Roles('agent')
+  @ApiOperation({ summary: 'Progress report of the assigned agent on a running task (task.progress)' })
+  @ApiNoContentResponse()
+  @ApiErrors(400, 401, 403, 404, 409)
+  async progress(@Param('id', IdParamPipe) id: string, @Body() body: TaskProgressDto, @CurrentPrincipal() p: Principal): Promise<void> {
+    requireAgentId(p);
+    await this.tasks.progress(id, actorFrom(p), body.message, body.fraction);
+  }
+
+  @Post(':id/complete')
+  @HttpCode(200)
+  @Roles('agent', 'operator')
+  @ApiOperation({ summary: 'Complete the task with a result (assigned agent, or an operator)' })
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  complete(@Param('id', IdParamPipe) id: string, @Body() body: CompleteTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    return this.tasks.complete(id, actorFrom(p), body.result);
+  }
+
+  @Post(':id/fail')
+  @HttpCode(200)
+  @Roles('agent', 'operator')
+  @ApiOperation({ summary: 'Fail the task with a reason (assigned agent, or an operator)' })
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  fail(@Param('id', IdParamPipe) id: string, @Body() body: FailTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    return this.tasks.fail(id, actorFrom(p), body.reason);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Roles('operator')
+  @ApiOperation({ summary: 'Cancel a task that has not finished (operators)' })
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  cancel(@Param('id', IdParamPipe) id: string, @Body() body: CancelTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    return this.tasks.cancel(id, actorFrom(p), body.reason);
+  }
+}

@@ -1,0 +1,421 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  TASK_STATUSES,
+  type BidDto,
+  type CreateTaskRequest,
+  type ListResponse,
+  type TaskDetailDto,
+  type TaskDto,
+  type TaskStatus,
+} from '@app/contracts';
+import { DataSource, In, LessThanOrEqual, type FindOptionsWhere } from 'typeorm';
+import { nowIso } from '../common/time.util';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogService } from '../event-log/event-log.service';
+import type { WriteContext } from '../event-log/event-log.types';
+import { AgentEntity } from './agent.entity';
+import { BidEntity } from './bid.entity';
+import { pickWinner } from './bid.util';
+import { swarmError, type SwarmErrorCode } from './swarm.errors';
+import { agentSource, preview, toBidDto, toTaskDto } from './swarm.mappers';
+import { failTaskRow, occupyAgent, releaseAgent } from './swarm-tx.util';
+import { actorLabel, type Actor } from './swarm.types';
+import { TaskEntity } from './task.entity';
+import { TimerSet } from './timer-set';
+
+/** Max tasks per list page. */
+export const MAX_TASK_PAGE = 500;
+/** Failure reason of an auction that closed without bids. */
+export const NO_BIDS_REASON = 'no bids received';
+/** Failure reason of tasks that were assigned/running when the server stopped. */
+export const RESTART_REASON = 'server restarted before the task finished';
+
+interface BidRejection {
+  code: SwarmErrorCode;
+  message: string;
+  reason: string;
+}
+
+/**
+ * Tasks and their sealed-bid auctions (lowest bid wins, ties to the earliest bid).
+ *
+ * Lifecycle: bidding -> assigned -> running -> completed | failed | cancelled (direct assignment skips bidding).
+ * Every change is one `EventLogService.write` unit with its events. Each auction has a precise timer keyed on
+ * `auctionClosesAt`; bids are also checked against the clock, so a bid after `auctionClosesAt` is refused even if the
+ * timer has not fired yet. Amounts are integer sats.
+ */
+@Injectable()
+export class TasksService implements OnModuleDestroy {
+  private readonly logger = new Logger('Tasks');
+  private readonly timers = new TimerSet();
+  private lastBidMs = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventLogService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+    this.timers.clearAll();
+  }
+
+  /** Number of auctions with an armed close timer in this process. */
+  get armedAuctions(): number {
+    return this.timers.size;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** Tasks newest first, filtered by status and/or assigned agent; `limit` 1..500 (default 100). */
+  async list(q: { status?: TaskStatus; agentId?: string; limit?: number }): Promise<ListResponse<TaskDto>> {
+    const headSeq = await this.events.getHeadSeq();
+    const where: FindOptionsWhere<TaskEntity> = {};
+    if (q.status) where.status = q.status;
+    if (q.agentId) where.assignedAgentId = q.agentId;
+    const rows = await this.dataSource.getRepository(TaskEntity).find({
+      where,
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: Math.min(MAX_TASK_PAGE, q.limit ?? 100),
+    });
+    return { items: rows.map(toTaskDto), headSeq, epoch: this.events.epoch };
+  }
+
+  /** One task with its bids (oldest first). @throws AppError `swarm/task_not_found` (404). */
+  async get(id: string): Promise<TaskDetailDto> {
+    const task = await this.dataSource.getRepository(TaskEntity).findOne({ where: { id } });
+    if (!task) throw notFound(id);
+    const bids = await this.dataSource.getRepository(BidEntity).find({ where: { taskId: id }, order: { createdAt: 'ASC' } });
+    return { ...toTaskDto(task), bids: bids.map(toBidDto) };
+  }
+
+  /** Counts of tasks per status (every status present). */
+  async countByStatus(): Promise<Record<TaskStatus, number>> {
+    const rows: { status: TaskStatus; n: number | string }[] = await this.dataSource
+      .getRepository(TaskEntity)
+      .createQueryBuilder('t')
+      .select('t.status', 'status')
+      .addSelect('COUNT(*)', 'n')
+      .groupBy('t.status')
+      .getRawMany();
+    const out = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ create
+
+  /**
+   * Creates a task. Without `agentId`: opens an auction of `auctionWindowMs` (default AUCTION_WINDOW_MS) and emits
+   * `task.created` then `task.bidding {closesAt, windowMs}`. With `agentId`: assigns directly (`task.created`,
+   * `task.assigned {direct: true}`), the agent goes busy.
+   * @throws AppError `swarm/agent_not_found` (404), `swarm/agent_offline` (400) for a direct assignment.
+   */
+  async create(input: CreateTaskRequest, actor: Actor): Promise<TaskDto> {
+    const source = actor.agentId ? agentSource(actor.agentId) : 'coordinator';
+    const createdBy = actorLabel(actor);
+    const id = randomUUID();
+    if (input.agentId) {
+      const agentId = input.agentId;
+      const task = await this.events.write(async (tx) => {
+        const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
+        if (!agent) throw swarmError('swarm/agent_not_found', `Agent ${agentId} not found`, 404);
+        if (agent.status === 'offline') throw swarmError('swarm/agent_offline', `Agent ${agentId} is offline`, 400);
+        const now = nowIso();
+        const row: TaskEntity = {
+          ...emptyTask(id, input.description, createdBy, now),
+          status: 'assigned',
+          assignedAgentId: agentId,
+          assignedAt: now,
+        };
+        await tx.manager.insert(TaskEntity, row);
+        tx.append({ type: 'task.created', source, taskId: id, data: { description: preview(input.description), createdBy } });
+        tx.append({ type: 'task.assigned', source: 'coordinator', taskId: id, agentId, data: { direct: true, bidSats: null } });
+        await occupyAgent(tx, agent, `assigned task ${id}`);
+        return row;
+      });
+      return toTaskDto(task);
+    }
+    const windowMs = input.auctionWindowMs ?? this.config.AUCTION_WINDOW_MS;
+    const task = await this.events.write(async (tx) => {
+      const now = new Date();
+      const closesAt = new Date(now.getTime() + windowMs).toISOString();
+      const row: TaskEntity = { ...emptyTask(id, input.description, createdBy, now.toISOString()), status: 'bidding', auctionClosesAt: closesAt };
+      await tx.manager.insert(TaskEntity, row);
+      tx.append({ type: 'task.created', source, taskId: id, data: { description: preview(input.description), createdBy } });
+      tx.append({ type: 'task.bidding', source: 'coordinator', taskId: id, data: { closesAt, windowMs } });
+      return row;
+    });
+    this.armAuction(task.id, task.auctionClosesAt!);
+    return toTaskDto(task);
+  }
+
+  // ------------------------------------------------------------------ bids
+
+  /**
+   * Records a bid of `agentId` (integer sats) on an open auction: `bid.submitted {bidSats}`.
+   * Refusals are recorded as `bid.rejected {reason, bidSats}` and thrown as 409:
+   * `swarm/auction_closed` (now > auctionClosesAt, "auction closed at <time>"), `swarm/task_not_bidding`,
+   * `swarm/agent_offline`, `swarm/duplicate_bid`.
+   * @throws AppError `swarm/task_not_found` / `swarm/agent_not_found` (404) without any event.
+   */
+  async submitBid(agentId: string, taskId: string, bidSats: number, source = agentSource(agentId)): Promise<BidDto> {
+    const outcome = await this.events.write(async (tx): Promise<{ bid: BidEntity } | { rejected: BidRejection }> => {
+      const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+      if (!task) throw notFound(taskId);
+      const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
+      if (!agent) throw swarmError('swarm/agent_not_found', `Agent ${agentId} not found`, 404);
+      const nowMs = Date.now();
+      const rejected = await this.checkBid(tx, task, agent, nowMs);
+      if (rejected) {
+        tx.append({ type: 'bid.rejected', source, taskId, agentId, data: { reason: rejected.reason, bidSats, code: rejected.code } });
+        return { rejected };
+      }
+      // Strictly increasing stamps keep "ties go to the earliest bid" exact, never past the close time.
+      const closesMs = Date.parse(task.auctionClosesAt!);
+      const stampMs = Math.max(nowMs, Math.min(this.lastBidMs + 1, closesMs));
+      this.lastBidMs = stampMs;
+      const createdAt = new Date(stampMs).toISOString();
+      const bid: BidEntity = { id: randomUUID(), taskId, agentId, bidSats, won: false, createdAt, updatedAt: createdAt };
+      await tx.manager.insert(BidEntity, bid);
+      tx.append({ type: 'bid.submitted', source, taskId, agentId, data: { bidSats, bidId: bid.id } });
+      return { bid };
+    });
+    if ('rejected' in outcome) throw swarmError(outcome.rejected.code, outcome.rejected.message, 409);
+    return toBidDto(outcome.bid);
+  }
+
+  private async checkBid(tx: WriteContext, task: TaskEntity, agent: AgentEntity, nowMs: number): Promise<BidRejection | null> {
+    if (task.auctionClosesAt && nowMs > Date.parse(task.auctionClosesAt)) {
+      return { code: 'swarm/auction_closed', reason: 'auction closed', message: `auction closed at ${task.auctionClosesAt}` };
+    }
+    if (task.status !== 'bidding') {
+      return { code: 'swarm/task_not_bidding', reason: 'task not bidding', message: `Task ${task.id} is ${task.status}, not open for bids` };
+    }
+    if (agent.status === 'offline') {
+      return { code: 'swarm/agent_offline', reason: 'agent offline', message: `Agent ${agent.id} is offline; join or heartbeat first` };
+    }
+    if (await tx.manager.exists(BidEntity, { where: { taskId: task.id, agentId: agent.id } })) {
+      return { code: 'swarm/duplicate_bid', reason: 'duplicate bid', message: `Agent ${agent.id} already bid on task ${task.id}` };
+    }
+    return null;
+  }
+
+  private armAuction(taskId: string, closesAt: string): void {
+    if (this.stopped) return;
+    this.timers.arm(taskId, Date.parse(closesAt), () => {
+      this.closeAuction(taskId).catch((err: unknown) => this.logger.error(`closing auction ${taskId} failed: ${(err as Error).message}`));
+    });
+  }
+
+  /**
+   * Closes a task's auction if it is still bidding and its window has ended: winner = lowest bid among bids created at
+   * or before `auctionClosesAt`, ties to the earliest. Emits `auction.closed {winnerAgentId, winningBidSats, bidCount}`
+   * then `task.assigned {bidSats}` (bid won, agent busy) or `task.failed {reason: 'no bids received'}`.
+   * Returns false when there was nothing to close.
+   */
+  async closeAuction(taskId: string): Promise<boolean> {
+    const result = await this.events.write(async (tx) => {
+      const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+      if (!task || task.status !== 'bidding' || !task.auctionClosesAt) return 'nothing' as const;
+      if (Date.now() < Date.parse(task.auctionClosesAt)) return 'early' as const;
+      await this.closeInTx(tx, task);
+      return 'closed' as const;
+    });
+    if (result === 'early') {
+      const task = await this.dataSource.getRepository(TaskEntity).findOne({ where: { id: taskId } });
+      if (task?.auctionClosesAt) this.armAuction(taskId, task.auctionClosesAt);
+    }
+    return result === 'closed';
+  }
+
+  private async closeInTx(tx: WriteContext, task: TaskEntity): Promise<void> {
+    const closesAt = task.auctionClosesAt!;
+    const bids = await tx.manager.find(BidEntity, {
+      where: { taskId: task.id, createdAt: LessThanOrEqual(closesAt) },
+      order: { createdAt: 'ASC' },
+    });
+    const winner = pickWinner(bids.map((b) => ({ ...b, bidSats: Number(b.bidSats) })));
+    tx.append({
+      type: 'auction.closed',
+      source: 'coordinator',
+      taskId: task.id,
+      agentId: winner?.agentId ?? null,
+      data: { winnerAgentId: winner?.agentId ?? null, winningBidSats: winner?.bidSats ?? null, bidCount: bids.length, closesAt },
+    });
+    if (!winner) {
+      await failTaskRow(tx, task, NO_BIDS_REASON, 'coordinator');
+      return;
+    }
+    const now = nowIso();
+    await tx.manager.update(BidEntity, { id: winner.id }, { won: true, updatedAt: now });
+    Object.assign(task, { status: 'assigned', assignedAgentId: winner.agentId, winningBidSats: winner.bidSats, assignedAt: now, updatedAt: now });
+    await tx.manager.update(TaskEntity, { id: task.id }, {
+      status: 'assigned',
+      assignedAgentId: winner.agentId,
+      winningBidSats: winner.bidSats,
+      assignedAt: now,
+      updatedAt: now,
+    });
+    tx.append({ type: 'task.assigned', source: 'coordinator', taskId: task.id, agentId: winner.agentId, data: { bidSats: winner.bidSats, direct: false } });
+    const agent = await tx.manager.findOne(AgentEntity, { where: { id: winner.agentId } });
+    if (agent) await occupyAgent(tx, agent, `won task ${task.id}`);
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /**
+   * assigned -> running by the assigned agent (`task.started`).
+   * @throws 404 `swarm/task_not_found`, 403 `swarm/not_assignee`, 409 `swarm/invalid_transition`.
+   */
+  async start(taskId: string, actor: Actor): Promise<TaskDto> {
+    return this.transition(taskId, actor, { from: ['assigned'], operatorMay: false }, async (tx, task, source) => {
+      const now = nowIso();
+      Object.assign(task, { status: 'running', startedAt: now, updatedAt: now });
+      await tx.manager.update(TaskEntity, { id: task.id }, { status: 'running', startedAt: now, updatedAt: now });
+      tx.append({ type: 'task.started', source, taskId: task.id, agentId: task.assignedAgentId, data: {} });
+    });
+  }
+
+  /** Progress report of the assigned agent on a running task (`task.progress {message, fraction}`). Same errors as start. */
+  async progress(taskId: string, actor: Actor, message: string, fraction?: number): Promise<void> {
+    await this.transition(taskId, actor, { from: ['running'], operatorMay: false }, (tx, task, source) => {
+      tx.append({ type: 'task.progress', source, taskId: task.id, agentId: task.assignedAgentId, data: { message: preview(message, 1000), fraction: fraction ?? null } });
+      return Promise.resolve();
+    });
+  }
+
+  /** assigned|running -> completed (`task.completed {result}`) by the assignee or an operator; the agent goes idle. */
+  async complete(taskId: string, actor: Actor, result: string): Promise<TaskDto> {
+    return this.transition(taskId, actor, { from: ['assigned', 'running'], operatorMay: true }, async (tx, task, source) => {
+      const now = nowIso();
+      Object.assign(task, { status: 'completed', result, completedAt: now, updatedAt: now });
+      await tx.manager.update(TaskEntity, { id: task.id }, { status: 'completed', result, completedAt: now, updatedAt: now });
+      tx.append({
+        type: 'task.completed',
+        source,
+        taskId: task.id,
+        agentId: task.assignedAgentId,
+        data: { result: preview(result, 2000), bidSats: task.winningBidSats, by: actorLabel(actor) },
+      });
+      await releaseAgent(tx, task.assignedAgentId, `finished task ${task.id}`);
+    });
+  }
+
+  /** assigned|running -> failed (`task.failed {reason}`) by the assignee or an operator; the agent goes idle. */
+  async fail(taskId: string, actor: Actor, reason: string): Promise<TaskDto> {
+    return this.transition(taskId, actor, { from: ['assigned', 'running'], operatorMay: true }, async (tx, task, source) => {
+      await failTaskRow(tx, task, reason, source, { by: actorLabel(actor) });
+      await releaseAgent(tx, task.assignedAgentId, `finished task ${task.id}`);
+    });
+  }
+
+  /** pending|bidding|assigned|running -> cancelled by an operator (`task.cancelled {reason}`); the agent goes idle. */
+  async cancel(taskId: string, actor: Actor, reason?: string): Promise<TaskDto> {
+    const dto = await this.transition(
+      taskId,
+      actor,
+      { from: ['pending', 'bidding', 'assigned', 'running'], operatorMay: true, operatorOnly: true },
+      async (tx, task, source) => {
+        const now = nowIso();
+        const why = reason ?? 'cancelled by operator';
+        Object.assign(task, { status: 'cancelled', failureReason: why, completedAt: now, updatedAt: now });
+        await tx.manager.update(TaskEntity, { id: task.id }, { status: 'cancelled', failureReason: why, completedAt: now, updatedAt: now });
+        tx.append({ type: 'task.cancelled', source, taskId: task.id, agentId: task.assignedAgentId, data: { reason: why, by: actorLabel(actor) } });
+        await releaseAgent(tx, task.assignedAgentId, `task ${task.id} cancelled`);
+      },
+    );
+    this.timers.clear(taskId);
+    return dto;
+  }
+
+  private async transition(
+    taskId: string,
+    actor: Actor,
+    rule: { from: TaskStatus[]; operatorMay: boolean; operatorOnly?: boolean },
+    apply: (tx: WriteContext, task: TaskEntity, source: string) => Promise<void>,
+  ): Promise<TaskDto> {
+    const task = await this.events.write(async (tx) => {
+      const row = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+      if (!row) throw notFound(taskId);
+      const isAssignee = actor.agentId !== null && actor.agentId === row.assignedAgentId;
+      const allowed = rule.operatorOnly ? actor.operator : isAssignee || (rule.operatorMay && actor.operator);
+      if (!allowed) {
+        throw swarmError(
+          'swarm/not_assignee',
+          rule.operatorOnly ? 'Only operators may do this' : `Task ${taskId} is not assigned to ${actor.agentId ?? 'you'}`,
+          403,
+        );
+      }
+      if (!rule.from.includes(row.status)) {
+        throw swarmError('swarm/invalid_transition', `Task ${taskId} is ${row.status}; allowed from ${rule.from.join(', ')}`, 409, {
+          status: row.status,
+        });
+      }
+      const source = actor.agentId ? agentSource(actor.agentId) : 'coordinator';
+      await apply(tx, row, source);
+      return row;
+    });
+    return toTaskDto(task);
+  }
+
+  // ------------------------------------------------------------------ restart recovery
+
+  /**
+   * Restart recovery, step 1: assigned/running tasks fail with "server restarted before the task finished"
+   * (`task.failed {reason, recovered: true}`) and their agents are released. Returns how many.
+   */
+  async failInterruptedTasks(): Promise<number> {
+    return this.events.write(async (tx) => {
+      const rows = await tx.manager.find(TaskEntity, { where: { status: In(['assigned', 'running']) } });
+      for (const t of rows) {
+        await failTaskRow(tx, t, RESTART_REASON, 'coordinator', { recovered: true });
+        await releaseAgent(tx, t.assignedAgentId, 'server restarted');
+      }
+      return rows.length;
+    });
+  }
+
+  /** Re-arms open auctions and closes those whose window ended while the server was down. */
+  async resumeAuctions(): Promise<{ auctionsRearmed: number; auctionsClosed: number }> {
+    const bidding = await this.dataSource.getRepository(TaskEntity).find({ where: { status: 'bidding' } });
+    let auctionsRearmed = 0;
+    let auctionsClosed = 0;
+    for (const t of bidding) {
+      if (!t.auctionClosesAt) continue;
+      if (Date.parse(t.auctionClosesAt) <= Date.now()) {
+        if (await this.closeAuction(t.id)) auctionsClosed++;
+      } else {
+        this.armAuction(t.id, t.auctionClosesAt);
+        auctionsRearmed++;
+      }
+    }
+    return { auctionsRearmed, auctionsClosed };
+  }
+}
+
+function notFound(id: string) {
+  return swarmError('swarm/task_not_found', `Task ${id} not found`, 404);
+}
+
+function emptyTask(id: string, description: string, createdBy: string, now: string): TaskEntity {
+  return {
+    id,
+    description,
+    status: 'pending',
+    assignedAgentId: null,
+    winningBidSats: null,
+    result: null,
+    failureReason: null,
+    createdBy,
+    auctionClosesAt: null,
+    createdAt: now,
+    assignedAt: null,
+    startedAt: null,
+    completedAt: null,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,52 @@
+import type { ReactNode } from 'react';
+import { NavLink } from 'react-router-dom';
+import type { Principal } from '@app/contracts';
+import { ConnectionBadge } from '../components/ui/ConnectionBadge';
+import { useLogout } from '../features/auth/hooks/useAuth';
+import { useConnectionState } from '../lib/realtime-react';
+
+type AppShellProps = { principal: Principal; children: ReactNode };
+
+const NAV = [
+  { to: '/', label: 'Live', end: true },
+  { to: '/events', label: 'Events' },
+  { to: '/questions', label: 'Questions' },
+  // { to: '/router', label: 'Router' }, // enable with the /router route once src/pages/RouterPage.tsx exists
+  { to: '/settings', label: 'Settings' },
+  { to: '/m', label: 'Phone view' },
+];
+
+/** Desktop layout: header with nav, connection badge, user and logout. */
+export function AppShell({ principal, children }: AppShellProps) {
+  const state = useConnectionState();
+  const logout = useLogout();
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <span className="brand">
+          <span className="logo" aria-hidden="true">
+            ◎
+          </span>{' '}
+          Mission Control
+        </span>
+        <nav className="nav" aria-label="Main">
+          {NAV.map((n) => (
+            <NavLink key={n.to} to={n.to} end={n.end} className={({ isActive }) => (isActive ? 'nav__link nav__link--active' : 'nav__link')} data-testid={`nav-${n.label.toLowerCase().replace(/\s+/g, '-')}`}>
+              {n.label}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="topbar__right">
+          <ConnectionBadge state={state} />
+          <span className="muted small" data-testid="current-user">
+            {principal.username ?? 'api key'} · {principal.role}
+          </span>
+          <button type="button" className="btn btn--ghost btn--small" onClick={() => logout.mutate()} data-testid="logout">
+            Logout
+          </button>
+        </div>
+      </header>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+import { useState, type FormEvent } from 'react';
+import { EVENT_TYPES, type EventType } from '@app/contracts';
+import { localInputToIso } from '../../../lib/time';
+import { EMPTY_FILTERS, type EventFilters } from '../api/events.api';
+
+type EventFiltersFormProps = {
+  onApply: (filters: EventFilters) => void;
+};
+
+/** Filters: type multi-select, agent, task, source, from/to (local time). */
+export function EventFiltersForm({ onApply }: EventFiltersFormProps) {
+  const [types, setTypes] = useState<EventType[]>([]);
+  const [agentId, setAgentId] = useState('');
+  const [taskId, setTaskId] = useState('');
+  const [source, setSource] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+
+  const handleSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    onApply({ types, agentId, taskId, source, from: localInputToIso(from), to: localInputToIso(to) });
+  };
+  const handleReset = () => {
+    setTypes([]);
+    setAgentId('');
+    setTaskId('');
+    setSource('');
+    setFrom('');
+    setTo('');
+    onApply(EMPTY_FILTERS);
+  };
+
+  return (
+    <form className="filters" onSubmit={handleSubmit} data-testid="event-filters">
+      <label className="field field--types">
+        <span>Types</span>
+        <select
+          multiple
+          size={6}
+          value={types}
+          data-testid="filter-types"
+          onChange={(e) => setTypes(Array.from(e.target.selectedOptions, (o) => o.value as EventType))}
+        >
+          {EVENT_TYPES.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+      </label>
+      <div className="filters__fields">
+        <label className="field">
+          <span>Agent</span>
+          <input value={agentId} onChange={(e) => setAgentId(e.target.value)} placeholder="agent id" data-testid="filter-agent" autoCapitalize="none" spellCheck={false} />
+        </label>
+        <label className="field">
+          <span>Task</span>
+          <input value={taskId} onChange={(e) => setTaskId(e.target.value)} placeholder="task id" data-testid="filter-task" autoCapitalize="none" spellCheck={false} />
+        </label>
+        <label className="field">
+          <span>Source</span>
+          <input value={source} onChange={(e) => setSource(e.target.value)} placeholder="e.g. coordinator" data-testid="filter-source" autoCapitalize="none" spellCheck={false} />
+        </label>
+        <label className="field">
+          <span>From</span>
+          <input type="datetime-local" step={1} value={from} onChange={(e) => setFrom(e.target.value)} data-testid="filter-from" />
+        </label>
+        <label className="field">
+          <span>To</span>
+          <input type="datetime-local" step={1} value={to} onChange={(e) => setTo(e.target.value)} data-testid="filter-to" />
+        </label>
+        <div className="filters__actions">
+          <button type="submit" className="btn btn--primary" data-testid="filter-apply">
+            Apply
+          </button>
+          <button type="button" className="btn" onClick={handleReset}>
+            Reset
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}

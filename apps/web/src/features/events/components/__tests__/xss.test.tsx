@@ -1,0 +1,76 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, render } from '@testing-library/react';
+import { EVENT_TYPES, type EventEnvelope, type EventType } from '@app/contracts';
+import { ActivityFeed } from '../ActivityFeed';
+import { EventsTable } from '../EventsTable';
+import { FeedItem } from '../FeedItem';
+
+const SCRIPT = '<script>window.__pwned = true</script>';
+const IMG = '<img src=x onerror="window.__pwned=true">';
+const PAYLOAD = `${IMG}${SCRIPT}`;
+
+/** An event whose every text field carries markup (the prototype's stored XSS via innerHTML). */
+function hostile(type: EventType, seq: number): EventEnvelope {
+  return {
+    seq,
+    id: `id-${seq}`,
+    type,
+    source: `<b>${PAYLOAD}</b>`,
+    channel: 'swarm',
+    taskId: `t${seq}`,
+    agentId: null,
+    data: {
+      description: PAYLOAD,
+      message: PAYLOAD,
+      reason: PAYLOAD,
+      question: PAYLOAD,
+      result: PAYLOAD,
+      name: PAYLOAD,
+      bodyPreview: PAYLOAD,
+      tool: PAYLOAD,
+      username: PAYLOAD,
+      label: PAYLOAD,
+      provider: PAYLOAD,
+      answer: [PAYLOAD],
+    },
+    createdAt: '2026-11-21T10:11:12.345Z',
+  };
+}
+
+function expectInert(container: HTMLElement) {
+  expect(container.querySelector('script, img, b, iframe, svg')).toBeNull();
+  expect(document.querySelectorAll('img').length).toBe(0);
+  expect((window as unknown as { __pwned?: boolean }).__pwned).toBeUndefined();
+}
+
+describe('event data is rendered as text, never as HTML', () => {
+  beforeAll(() => {
+    // jsdom has no layout: give the virtualised feed a viewport so it renders rows.
+    Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 2000 });
+    Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 1000 });
+  });
+  afterEach(cleanup);
+
+  it('FeedItem shows the payload as literal text', () => {
+    const { container } = render(<FeedItem event={hostile('task.created', 1)} />);
+    expectInert(container);
+    expect(container.textContent).toContain('<img src=x onerror=');
+    expect(container.textContent).toContain('<b><img');
+  });
+
+  it('the virtualised ActivityFeed renders every event type inertly', () => {
+    const events = EVENT_TYPES.map((t, i) => hostile(t, EVENT_TYPES.length - i));
+    const { container, getAllByTestId } = render(<ActivityFeed events={events} />);
+    const items = getAllByTestId('feed-item');
+    expect(items.length).toBe(EVENT_TYPES.length);
+    expect(new Set(items.map((el) => el.getAttribute('data-type')))).toEqual(new Set(EVENT_TYPES));
+    expectInert(container);
+    expect(container.textContent).toContain('<script>window.__pwned = true</script>'.slice(0, 20));
+  });
+
+  it('the Events table (summary and JSON data) renders the payload as text', () => {
+    const { container } = render(<EventsTable events={[hostile('question.asked', 7), hostile('task.completed', 6)]} />);
+    expectInert(container);
+    expect(container.querySelector('pre.json')?.textContent).toContain(PAYLOAD.replace(/"/g, '\\"'));
+  });
+});

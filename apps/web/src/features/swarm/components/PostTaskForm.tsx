@@ -1,0 +1,61 @@
+import { useState, type FormEvent } from 'react';
+import { ErrorText } from '../../../components/ui/ErrorText';
+import { useAgents, useCreateTask } from '../hooks/useSwarm';
+
+/** "Post a task": description, optional direct assignment to an agent (otherwise an auction runs). */
+export function PostTaskForm() {
+  const [description, setDescription] = useState('');
+  const [agentId, setAgentId] = useState('');
+  const agents = useAgents();
+  const create = useCreateTask();
+  const online = (agents.data?.items ?? []).filter((a) => a.status !== 'offline');
+
+  const handleSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const text = description.trim();
+    if (!text) return;
+    create.mutate(
+      { description: text, ...(agentId ? { agentId } : {}) },
+      {
+        onSuccess: () => {
+          setDescription('');
+          setAgentId('');
+        },
+      },
+    );
+  };
+
+  return (
+    <section className="panel" data-testid="post-task-panel">
+      <h2>Post a task</h2>
+      <form className="stack" onSubmit={handleSubmit}>
+        <textarea
+          rows={3}
+          maxLength={10_000}
+          placeholder="What should the swarm do?"
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          required
+          data-testid="task-description"
+        />
+        <div className="inline-form">
+          <label className="field field--inline">
+            <span>Assign to</span>
+            <select value={agentId} onChange={(e) => setAgentId(e.target.value)} data-testid="task-agent">
+              <option value="">auction (lowest bid wins)</option>
+              {online.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name} ({a.status})
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" className="btn btn--primary" disabled={create.isPending || !description.trim()} data-testid="task-submit">
+            {create.isPending ? 'Posting…' : 'Post task'}
+          </button>
+        </div>
+        <ErrorText error={create.error} testId="task-error" />
+      </form>
+    </section>
+  );
+}

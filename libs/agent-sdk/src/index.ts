@@ -1,0 +1,10 @@
+/**
+ * @app/agent-sdk: the client an external agent process uses to join the swarm (REST + Socket.IO), and the
+ * helpers behind the `pnpm agent` CLI.
+ */
+export { AgentClient, type AgentClientOptions, type TaskOffer } from './client';
+export { AgentSdkError, RestClient, queryString, type RestClientOptions } from './rest';
+export { SeqTracker } from './seq-tracker';
+export { resolveAgentKey, type ResolvedAgentKey } from './enroll';
+export { runCommand, killGroup, failureReason, type RunOptions, type RunResult } from './exec';
+export { parseCliArgs, matchesKeywords, USAGE, type CliOptions, type CliParseResult } from './cli-args';
