@@ -7,6 +7,7 @@
  *   sources only: apps/api/src, apps/web/src, libs/*\/src. They use the TypeScript project service, i.e. each
  *   file is checked with the tsconfig.json nearest to it. Spec files of libs/* are outside their tsconfig.json
  *   (excluded from the build), so they get the plain rules only.
+ * - Boundaries: libs/* never import apps/*, the web never imports the API or server frameworks.
  * - console is allowed in scripts, CLIs, benchmarks and tests; forbidden in the product sources (use Nest's Logger
  *   or write to process.stdout on purpose).
  */
@@ -72,9 +73,34 @@ export default tseslint.config(
     },
   },
 
+  // ---------------------------------------------------------------- boundaries: libs never import apps; the web never imports the server
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@app/api', '@app/api/*', '@app/web', '@app/web/*', '**/apps/**'], message: 'libs/* must not import apps/*' }] },
+      ],
+    },
+  },
+  {
+    files: ['apps/web/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@app/api', '@app/api/*', '**/apps/api/**', '**/api/src/**'], message: 'the web talks to the API over HTTP/Socket.IO only' },
+            { group: ['@nestjs/*', 'typeorm'], message: 'no server frameworks in the web bundle' },
+          ],
+        },
+      ],
+    },
+  },
+
   // ---------------------------------------------------------------- tests: console and `any` (test doubles) allowed
   {
-    files: ['**/test/**/*.{ts,tsx}', '**/*.spec.{ts,tsx}', '**/*.test.{ts,tsx}', '**/*.e2e-spec.ts'],
+    files: ['**/test/**/*.{ts,tsx}', '**/__tests__/**/*.{ts,tsx}', '**/*.spec.{ts,tsx}', '**/*.test.{ts,tsx}', '**/*.e2e-spec.ts'],
     rules: {
       'no-console': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -1,74 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { EventEnvelope, SubscribeAck, SubscribeRequest } from '@app/contracts';
-import { RealtimeClient, type RealtimeSocket } from '../realtime';
-
-type Handler = (...args: any[]) => void;
-
-/**
- * A fake socket.io client socket: records what the client emits and lets the test play the server.
- * `server` answers subscribe requests (default: ok, live from the current head, no gap).
- */
-class FakeSocket implements RealtimeSocket {
-  connected = false;
-  active = true;
-  readonly handlers = new Map<string, Set<Handler>>();
-  readonly subscribes: SubscribeRequest[] = [];
-  readonly emitted: { event: string; args: unknown[] }[] = [];
-  head = 0;
-  epoch = 'epoch-1';
-  /** Frames the server "replays" before acking a subscribe with since. */
-  replay: (req: SubscribeRequest) => EventEnvelope[] = () => [];
-  gapFor: (req: SubscribeRequest) => boolean = () => false;
-  connectCalls = 0;
-
-  on(event: string, fn: Handler): this {
-    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
-    this.handlers.get(event)!.add(fn);
-    return this;
-  }
-  off(event: string, fn?: Handler): this {
-    if (fn) this.handlers.get(event)?.delete(fn);
-    else this.handlers.delete(event);
-    return this;
-  }
-  emit(event: string, ...args: unknown[]): this {
-    this.emitted.push({ event, args });
-    return this;
-  }
-  async emitWithAck(event: string, req: SubscribeRequest): Promise<SubscribeAck> {
-    this.emitted.push({ event, args: [req] });
-    if (event !== 'subscribe') throw new Error('unexpected ' + event);
-    this.subscribes.push(req);
-    const gap = this.gapFor(req);
-    if (!gap && req.since !== undefined) {
-      const frame = this.replay(req).filter((e) => e.seq > req.since!);
-      if (frame.length) this.fire('events', frame, req.channel);
-    }
-    return { ok: true, channel: req.channel, epoch: this.epoch, headSeq: this.head, replayed: 0, gap };
-  }
-  connect(): this {
-    this.connectCalls++;
-    return this;
-  }
-  disconnect(): this {
-    if (this.connected) {
-      this.connected = false;
-      this.fire('disconnect', 'io client disconnect');
-    }
-    return this;
-  }
-  fire(event: string, ...args: unknown[]): void {
-    for (const fn of [...(this.handlers.get(event) ?? [])]) fn(...args);
-  }
-  serverConnect(): void {
-    this.connected = true;
-    this.fire('connect');
-  }
-  serverDrop(): void {
-    this.connected = false;
-    this.fire('disconnect', 'transport close');
-  }
-}
+import type { EventEnvelope } from '@app/contracts';
+import { RealtimeClient } from '../realtime';
+import { FakeSocket } from './fake-socket';
 
 function ev(seq: number, channel = 'swarm'): EventEnvelope {
   return {
