@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
+import { EventLogService } from './event-log/event-log.service';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -47,7 +48,14 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );
-  app.useGlobalFilters(new AllExceptionsFilter());
+  const events = app.get(EventLogService);
+  app.useGlobalFilters(
+    new AllExceptionsFilter(({ method, path, message }) => {
+      void events
+        .append([{ type: 'system.error', source: 'http', data: { message: `unhandled error on ${method} ${path}`, error: message } }])
+        .catch(() => undefined);
+    }),
+  );
   const adapter = new RealtimeIoAdapter(app, config);
   await adapter.connectRedis();
   app.useWebSocketAdapter(adapter);

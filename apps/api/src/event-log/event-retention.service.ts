@@ -2,7 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogService } from './event-log.service';
 
-/** Scheduled prune of events older than `EVENT_RETENTION_DAYS`, every `EVENT_PRUNE_INTERVAL_MS` (first run at boot). */
+/**
+ * Scheduled prune of events older than `EVENT_RETENTION_DAYS`, every `EVENT_PRUNE_INTERVAL_MS` (first run 1 s after
+ * boot). Logs `system.info` with the count after a prune and `system.error` when a prune fails.
+ */
 @Injectable()
 export class EventRetentionService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(EventRetentionService.name);
@@ -31,10 +34,18 @@ export class EventRetentionService implements OnModuleInit, OnApplicationShutdow
     const cutoff = new Date(now - this.config.EVENT_RETENTION_DAYS * 86_400_000).toISOString();
     try {
       const n = await this.events.prune(cutoff);
-      if (n > 0) this.logger.log(`pruned ${n} events older than ${cutoff}`);
+      if (n > 0) {
+        this.logger.log(`pruned ${n} events older than ${cutoff}`);
+        await this.events.append([{ type: 'system.info', source: 'event-retention', data: { message: `pruned ${n} events`, deleted: n, cutoff } }]);
+      }
       return n;
     } catch (err) {
-      this.logger.error(`prune failed: ${(err as Error).message}`);
+      const message = (err as Error).message;
+      if ((err as { code?: string }).code === 'event-log/closed') return 0;
+      this.logger.error(`prune failed: ${message}`);
+      await this.events
+        .append([{ type: 'system.error', source: 'event-retention', data: { message: 'event retention prune failed', error: message.slice(0, 300) } }])
+        .catch(() => undefined);
       return 0;
     }
   }

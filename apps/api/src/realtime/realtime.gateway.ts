@@ -84,7 +84,8 @@ function mobileKey(e: EventEnvelope): string {
  *   REALTIME_FLUSH_MS apart, so a busy log sends fewer, larger frames); the `mobile` room gets a conflated digest
  *   every MOBILE_DIGEST_MS.
  * - Backpressure: a socket whose engine.io write buffer holds more than SOCKET_MAX_BUFFERED_FRAMES packets is a slow
- *   consumer: its queued frames are dropped, it leaves its rooms and gets a `gap` notice to resync from its cursor.
+ *   consumer: its queued frames are dropped, it leaves its rooms and gets a `gap` notice to resync from its cursor
+ *   (logged as `system.warning`).
  */
 @WebSocketGateway({ namespace: REALTIME_NAMESPACE })
 export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
@@ -311,6 +312,17 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.events.epoch };
       void this.events.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
       this.logger.warn(`slow consumer ${socket.id}: dropped its backlog, told it to resync ${channels.join(',')}`);
+      const p = socket.data.principal;
+      void this.events
+        .append([
+          {
+            type: 'system.warning',
+            source: 'realtime',
+            agentId: p.agentId,
+            data: { message: 'slow realtime consumer told to resync', socketId: socket.id, channels, who: p.username ?? p.agentId ?? p.apiKeyId, bufferedFrames: limit },
+          },
+        ])
+        .catch(() => undefined);
     }
   }
 

@@ -25,16 +25,28 @@ function fromBodyParser(err: unknown): ErrorResponse | null {
   return { statusCode: e.status, code: STATUS_CODES[e.status] ?? 'request/error', message: e.message ?? 'Bad request' };
 }
 
-/** Renders every error as `{ statusCode, code, message }`; 5xx are logged without request bodies. */
+/** Where unexpected (5xx) errors are recorded besides the log: the event log's `system.error`. */
+export type ErrorSink = (info: { method: string; path: string; message: string }) => void;
+
+/**
+ * Renders every error as `{ statusCode, code, message }`. 5xx are logged (stack, never request bodies) and reported
+ * to `sink` as method + route path + error message; clients only see "Internal server error".
+ */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly sink?: ErrorSink) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<{ method: string; path: string }>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (body.statusCode >= 500) {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+      this.sink?.({ method: req.method, path: req.path, message: (exception instanceof Error ? exception.message : String(exception)).slice(0, 300) });
+    }
     if (res.headersSent) {
       res.end();
       return;
