@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Ip, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { MeResponse } from '@app/contracts';
 import type { Request, Response } from 'express';
@@ -47,6 +47,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiCookieAuth()
   @ApiOperation({ summary: 'End the current session' })
+  @ApiNoContentResponse({ description: 'Session ended, cookie cleared' })
   @ApiErrors(401, 403)
   async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.auth.logout((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);

@@ -61,6 +61,13 @@ export class EventLogController {
   @Get('export')
   @ApiOperation({ summary: 'Export matching events in seq order as NDJSON (default) or CSV' })
   @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({
+    description: 'NDJSON: one event envelope per line. CSV: header seq,id,type,source,channel,taskId,agentId,data,createdAt (data as JSON).',
+    content: {
+      'application/x-ndjson': { schema: { type: 'string', example: '{"seq":1,"id":"…","type":"task.created",…}\n' } },
+      'text/csv': { schema: { type: 'string', example: 'seq,id,type,source,channel,taskId,agentId,data,createdAt\n' } },
+    },
+  })
   @ApiErrors(400, 401)
   async export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal, @Res() res: Response): Promise<void> {
     const filter = toFilter({ ...q, before: q.before }, p);

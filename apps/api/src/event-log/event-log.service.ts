@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { channelForType, EVENT_TYPES, type EventEnvelope, type EventSummary, type NewEvent } from '@app/contracts';
 import { DataSource, type QueryRunner } from 'typeorm';
@@ -14,9 +15,20 @@ import {
 } from './event-log.constants';
 import type { EventFilter, UnitOfWork, WriteContext, WriteResult } from './event-log.types';
 
+/** A validated event with its `data` already serialised (so a bad payload fails its own unit, not the group). */
+interface PreparedEvent {
+  event: NewEvent;
+  json: string;
+}
+
+/** Marks code running inside a unit of work (a nested `write` from there would wait for itself forever). */
+interface UnitScope {
+  active: boolean;
+}
+
 interface PendingUnit {
   work: UnitOfWork<unknown> | null;
-  events: NewEvent[];
+  events: PreparedEvent[];
   resolve(value: WriteResult<unknown>): void;
   reject(err: unknown): void;
 }
@@ -34,6 +46,9 @@ interface RawEventRow {
 }
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+/** Column widths of `event_log` (see the Initial migration); checked up front so PostgreSQL never rejects a group. */
+const MAX_SOURCE = 100;
+const MAX_ID = 64;
 const COLUMNS = ['id', 'type', 'source', 'channel', 'taskId', 'agentId', 'data', 'createdAt'] as const;
 
 /**
@@ -57,6 +72,7 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   private closed = false;
   private epochValue = '';
   private readonly isPg: boolean;
+  private readonly unitScope = new AsyncLocalStorage<UnitScope>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -89,7 +105,10 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Runs `work` in the next group-committed transaction. Resolves with the work's result after COMMIT.
    * @throws whatever `work` throws (its changes and events are rolled back); AppError `event-log/invalid_event`
-   *   for an unknown event type; AppError `event-log/closed` after shutdown.
+   *   (400) for an unknown event type, a `source` that is empty or over 100 chars, a `taskId`/`agentId` over 64
+   *   chars, or `data` that is not a plain JSON-serialisable object; AppError `event-log/nested_write` (500) when
+   *   called (and so awaited) from inside another unit of work, which would otherwise deadlock the log; AppError
+   *   `event-log/closed` (503) after shutdown.
    */
   async write<T>(work: UnitOfWork<T>): Promise<T> {
     return (await this.writeWithEvents(work)).result;
@@ -102,12 +121,21 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
 
   /** Appends events with no state change of their own (same group-commit path). Returns them with their seq. */
   async append(events: NewEvent[]): Promise<EventEnvelope[]> {
-    for (const e of events) this.assertType(e.type);
-    return (await this.enqueue(null, events)).events;
+    const prepared = events.map((e) => this.prepare(e));
+    return (await this.enqueue(null, prepared)).events;
   }
 
-  private enqueue(work: UnitOfWork<unknown> | null, events: NewEvent[]): Promise<WriteResult<unknown>> {
+  private enqueue(work: UnitOfWork<unknown> | null, events: PreparedEvent[]): Promise<WriteResult<unknown>> {
     if (this.closed) return Promise.reject(new AppError('event-log/closed', 'Event log is shut down', 503));
+    if (this.unitScope.getStore()?.active) {
+      return Promise.reject(
+        new AppError(
+          'event-log/nested_write',
+          'events.write/append called from inside a unit of work: use the unit\'s own manager and append instead',
+          500,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ work, events, resolve, reject });
       this.schedule();
@@ -137,7 +165,7 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   private async commitBatch(batch: PendingUnit[]): Promise<void> {
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
-    const ok: { unit: PendingUnit; result: unknown; events: NewEvent[] }[] = [];
+    const ok: { unit: PendingUnit; result: unknown; events: PreparedEvent[] }[] = [];
     try {
       await qr.startTransaction();
       const useSavepoints = batch.some((u) => u.work) && batch.length > 1;
@@ -147,17 +175,25 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
           ok.push({ unit, result: undefined, events: unit.events });
           continue;
         }
-        const events: NewEvent[] = [];
+        const events: PreparedEvent[] = [];
+        const scope: UnitScope = { active: true };
         const ctx: WriteContext = {
           manager: qr.manager,
           append: (e) => {
-            this.assertType(e.type);
-            events.push(e);
+            if (!scope.active) throw new AppError('event-log/unit_closed', 'append called after the unit of work returned', 500);
+            events.push(this.prepare(e));
           },
         };
         if (useSavepoints) await qr.query(`SAVEPOINT u${i}`);
         try {
-          const result = await unit.work(ctx);
+          const work = unit.work;
+          const result = await this.unitScope.run(scope, async () => {
+            try {
+              return await work(ctx);
+            } finally {
+              scope.active = false;
+            }
+          });
           if (useSavepoints) await qr.query(`RELEASE SAVEPOINT u${i}`);
           ok.push({ unit, result, events });
         } catch (err) {
@@ -202,18 +238,23 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async insertEvents(qr: QueryRunner, events: NewEvent[]): Promise<EventEnvelope[]> {
-    const rows: EventEnvelope[] = events.map((e) => ({
-      seq: 0,
-      id: randomUUID(),
-      type: e.type,
-      source: e.source,
-      channel: channelForType(e.type),
-      taskId: e.taskId ?? null,
-      agentId: e.agentId ?? null,
-      data: e.data ?? {},
-      createdAt: nowIso(),
-    }));
+  private async insertEvents(qr: QueryRunner, events: PreparedEvent[]): Promise<EventEnvelope[]> {
+    const json = new Map<string, string>();
+    const rows: EventEnvelope[] = events.map(({ event: e, json: data }) => {
+      const id = randomUUID();
+      json.set(id, data);
+      return {
+        seq: 0,
+        id,
+        type: e.type,
+        source: e.source,
+        channel: channelForType(e.type),
+        taskId: e.taskId ?? null,
+        agentId: e.agentId ?? null,
+        data: JSON.parse(data) as Record<string, unknown>,
+        createdAt: nowIso(),
+      };
+    });
     const byId = new Map(rows.map((r) => [r.id, r]));
     const cols = COLUMNS.map((c) => this.q(c)).join(', ');
     for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
@@ -221,7 +262,7 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
       const params: unknown[] = [];
       const tuples = chunk.map((r) => {
         const base = params.length;
-        params.push(r.id, r.type, r.source, r.channel, r.taskId, r.agentId, JSON.stringify(r.data), r.createdAt);
+        params.push(r.id, r.type, r.source, r.channel, r.taskId, r.agentId, json.get(r.id), r.createdAt);
         return `(${COLUMNS.map((_, i) => this.param(base + i + 1)).join(', ')})`;
       });
       const returned: { seq: number | string; id: string }[] = await qr.query(
@@ -331,8 +372,32 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
 
   // ---------------------------------------------------------------- helpers
 
-  private assertType(type: string): void {
-    if (!KNOWN_TYPES.has(type)) throw new AppError('event-log/invalid_event', `Unknown event type "${type}"`, 400);
+  /**
+   * Validates one event and serialises its data (a plain object; `{}` when absent).
+   * @throws AppError `event-log/invalid_event` (400) naming what is wrong.
+   */
+  private prepare(e: NewEvent): PreparedEvent {
+    const bad = (msg: string) => new AppError('event-log/invalid_event', msg, 400);
+    if (!e || typeof e !== 'object') throw bad('Event must be an object');
+    if (!KNOWN_TYPES.has(e.type)) throw bad(`Unknown event type "${String(e.type)}"`);
+    if (typeof e.source !== 'string' || e.source.length === 0 || e.source.length > MAX_SOURCE) {
+      throw bad(`Event source must be a string of 1-${MAX_SOURCE} characters`);
+    }
+    for (const key of ['taskId', 'agentId'] as const) {
+      const v = e[key];
+      if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > MAX_ID)) {
+        throw bad(`Event ${key} must be null or a string of at most ${MAX_ID} characters`);
+      }
+    }
+    const data = e.data ?? {};
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad('Event data must be a JSON object');
+    let json: string;
+    try {
+      json = JSON.stringify(data);
+    } catch (err) {
+      throw bad(`Event data is not serialisable as JSON: ${(err as Error).message}`);
+    }
+    return { event: e, json };
   }
 
   private async readMeta(key: string): Promise<string> {

@@ -2,6 +2,7 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { HealthResponse } from '@app/contracts';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/auth.decorators';
 import { EventLogService } from '../event-log/event-log.service';
 
@@ -27,6 +28,7 @@ export class HealthController {
   @SkipThrottle({ login: true })
   @ApiOperation({ summary: 'Liveness + database check (no auth)' })
   @ApiOkResponse({ type: HealthResponseDto })
+  @ApiErrors(429)
   async health(): Promise<HealthResponse> {
     let headSeq = 0;
     let db: 'up' | 'down' = 'up';
