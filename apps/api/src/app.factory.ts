@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { AppModule } from './app.module';
+import { AppError } from './common/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { EventLogService } from './event-log/event-log.service';
@@ -14,6 +15,14 @@ const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
 /** Max JSON body accepted by the API. */
 export const JSON_BODY_LIMIT = '256kb';
+
+/** Maps a body-parser failure (malformed JSON, too large) to an AppError with a stable code; null for other errors. */
+function bodyParserError(err: unknown): AppError | null {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new AppError('request/malformed_json', 'Malformed JSON body', 400);
+  if (type === 'entity.too.large') return new AppError('request/payload_too_large', `Request body larger than ${JSON_BODY_LIMIT}`, 413);
+  return null;
+}
 
 /**
  * Builds the configured Nest application (not listening): security headers, cookies, body limit, validation,
@@ -27,6 +36,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // body-parser errors would reach Nest as a bare SyntaxError (-> generic 400); give them their stable codes here
+  app.use((err: unknown, _req: unknown, _res: unknown, next: (e?: unknown) => void) => next(bodyParserError(err) ?? err));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -12,6 +12,7 @@ import {
   INSERT_CHUNK_ROWS,
   MAX_UNITS_PER_COMMIT,
   PG_APPEND_LOCK_KEY,
+  PRUNE_CHUNK_ROWS,
 } from './event-log.constants';
 import type { EventFilter, UnitOfWork, WriteContext, WriteResult } from './event-log.types';
 
@@ -46,6 +47,16 @@ interface RawEventRow {
 }
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+
+/**
+ * Normalises an ISO-8601 instant (any zone offset, or a bare date = UTC midnight) to the stored form
+ * `YYYY-MM-DDTHH:mm:ss.sssZ`, so string comparison on `createdAt` compares instants. Unparseable input is
+ * returned unchanged (the DTOs reject it before it gets here).
+ */
+export function toStoredIso(value: string): string {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
 /** Column widths of `event_log` (see the Initial migration); checked up front so PostgreSQL never rejects a group. */
 const MAX_SOURCE = 100;
 const MAX_ID = 64;
@@ -330,8 +341,10 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Count per event type for createdAt in [from, to). */
-  async summary(from: string, to: string): Promise<EventSummary> {
+  /** Count per event type for createdAt in [from, to) (ISO-8601, any offset; echoed back in UTC). */
+  async summary(fromIso: string, toIso: string): Promise<EventSummary> {
+    const from = toStoredIso(fromIso);
+    const to = toStoredIso(toIso);
     const headSeq = await this.getHeadSeq();
     const rows: { type: string; n: number | string }[] = await this.dataSource.query(
       `SELECT type, COUNT(*) AS n FROM event_log WHERE ${this.q('createdAt')} >= ${this.param(1)} AND ${this.q('createdAt')} < ${this.param(2)} GROUP BY type ORDER BY n DESC`,
@@ -347,27 +360,56 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Deletes events created before `cutoffIso` and records the highest deleted seq in `meta.pruned_through_seq`
-   * so a subscriber with an older cursor gets an explicit gap. Returns the number of rows deleted.
+   * Deletes events created before `cutoffIso` (any ISO-8601 form) and records the highest deleted seq in
+   * `meta.pruned_through_seq`, so a subscriber with an older cursor gets an explicit gap. Only a prefix of the log
+   * is ever removed: rows below the first event that is still young enough (never an event newer than the
+   * cutoff, even when clocks of several instances disagree). Works in chunks of `PRUNE_CHUNK_ROWS` seqs, one
+   * group-committed unit each, so writers are never blocked behind one huge DELETE.
+   * Returns the number of rows deleted; publishes `event-log.pruned` `{ prunedThroughSeq }` when it deleted any.
    */
   async prune(cutoffIso: string): Promise<number> {
-    const deleted = await this.write(async ({ manager }) => {
-      const rows: { maxSeq: number | string | null; n: number | string }[] = await manager.query(
-        `SELECT MAX(seq) AS ${this.q('maxSeq')}, COUNT(*) AS n FROM event_log WHERE ${this.q('createdAt')} < ${this.param(1)}`,
-        [cutoffIso],
-      );
-      const maxSeq = Number(rows[0]?.maxSeq ?? 0);
-      const n = Number(rows[0]?.n ?? 0);
-      if (n === 0) return { n: 0, maxSeq: 0 };
-      await manager.query(`DELETE FROM event_log WHERE seq <= ${this.param(1)}`, [maxSeq]);
-      await manager.query(
-        `UPDATE meta SET value = ${this.param(1)} WHERE ${this.q('key')} = 'pruned_through_seq'`,
-        [String(maxSeq)],
-      );
-      return { n, maxSeq };
-    });
-    if (deleted.n > 0) this.bus.emit(EVENT_LOG_PRUNED, { prunedThroughSeq: deleted.maxSeq });
-    return deleted.n;
+    const cutoff = toStoredIso(cutoffIso);
+    const created = this.q('createdAt');
+    const firstKept: { s: number | string | null }[] = await this.dataSource.query(
+      `SELECT MIN(seq) AS s FROM event_log WHERE ${created} >= ${this.param(1)}`,
+      [cutoff],
+    );
+    // exclusive upper bound of the prefix to delete
+    let bound = firstKept[0]?.s;
+    if (bound === null || bound === undefined) {
+      const head = await this.getHeadSeq();
+      bound = head + 1;
+    }
+    const limit = Number(bound);
+    let total = 0;
+    let prunedThrough = 0;
+    for (;;) {
+      const step = await this.write(async ({ manager }) => {
+        const lo: { s: number | string | null }[] = await manager.query(
+          `SELECT MIN(seq) AS s FROM event_log WHERE seq < ${this.param(1)}`,
+          [limit],
+        );
+        if (lo[0]?.s === null || lo[0]?.s === undefined) return null;
+        const end = Math.min(limit - 1, Number(lo[0].s) + PRUNE_CHUNK_ROWS - 1);
+        const stats: { maxSeq: number | string | null; n: number | string }[] = await manager.query(
+          `SELECT MAX(seq) AS ${this.q('maxSeq')}, COUNT(*) AS n FROM event_log WHERE seq <= ${this.param(1)}`,
+          [end],
+        );
+        const maxSeq = Number(stats[0]?.maxSeq ?? 0);
+        const n = Number(stats[0]?.n ?? 0);
+        await manager.query(`DELETE FROM event_log WHERE seq <= ${this.param(1)}`, [end]);
+        await manager.query(
+          `UPDATE meta SET value = ${this.param(1)} WHERE ${this.q('key')} = 'pruned_through_seq' AND CAST(value AS ${this.isPg ? 'bigint' : 'integer'}) < ${this.param(2)}`,
+          [String(maxSeq), maxSeq],
+        );
+        return { n, maxSeq };
+      });
+      if (!step) break;
+      total += step.n;
+      prunedThrough = Math.max(prunedThrough, step.maxSeq);
+    }
+    if (total > 0) this.bus.emit(EVENT_LOG_PRUNED, { prunedThroughSeq: prunedThrough });
+    return total;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -429,8 +471,8 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
     if (f.source !== undefined) add((p) => `source = ${p}`, f.source);
     if (f.agentId !== undefined) add((p) => `${this.q('agentId')} = ${p}`, f.agentId);
     if (f.taskId !== undefined) add((p) => `${this.q('taskId')} = ${p}`, f.taskId);
-    if (f.from !== undefined) add((p) => `${this.q('createdAt')} >= ${p}`, f.from);
-    if (f.to !== undefined) add((p) => `${this.q('createdAt')} < ${p}`, f.to);
+    if (f.from !== undefined) add((p) => `${this.q('createdAt')} >= ${p}`, toStoredIso(f.from));
+    if (f.to !== undefined) add((p) => `${this.q('createdAt')} < ${p}`, toStoredIso(f.to));
     if (f.after !== undefined) add((p) => `seq > ${p}`, f.after);
     if (f.before !== undefined) add((p) => `seq < ${p}`, f.before);
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };

@@ -473,7 +473,10 @@ export class CascadeEngine {
     throw this.unavailable(attempts);
   }
 
-  /** Probes one provider now; updates `reachable` and lets a healthy open circuit go half-open. */
+  /**
+   * Probes one provider now and updates `reachable`. The caller then lets a passed probe move an open circuit to
+   * half-open (`rt.breaker.probeSucceeded()`), after recording the reachability change, so events stay in order.
+   */
   async probe(rt: ProviderRuntime): Promise<{ ok: boolean; error: string | null; latencyMs: number }> {
     const t = performance.now();
     let ok = true;
@@ -486,7 +489,6 @@ export class CascadeEngine {
     }
     rt.reachable = ok;
     rt.lastProbeAt = new Date(this.now()).toISOString();
-    if (ok && this.isEnabled(rt)) rt.breaker.probeSucceeded();
     return { ok, error, latencyMs: round(performance.now() - t) };
   }
 }

@@ -247,6 +247,10 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
         const before = rt.reachable;
         const r = await e.probe(rt);
         if (before !== null && before !== r.ok) changes.push({ provider: name, field: 'reachable', from: before, to: r.ok, reason: r.error ?? 'probe succeeded' });
+        rt.stateDirty = true;
+        await this.persistState(rt, changes);
+        changes.length = 0;
+        if (r.ok && e.isEnabled(rt)) rt.breaker.probeSucceeded(); // open -> half_open (event written by onCircuit)
         message = r.ok ? `Provider ${name} is reachable (${r.latencyMs} ms)` : `Provider ${name} is not reachable: ${r.error}`;
         break;
       }
@@ -419,6 +423,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
           const changes: RouterProviderStateChangedData[] = [];
           if (before !== null && before !== r.ok) changes.push({ provider: rt.cfg.name, field: 'reachable', from: before, to: r.ok, reason: r.error ?? 'probe succeeded' });
           if (changes.length > 0 && !this.stopped) this.track(this.persistState(rt, changes));
+          if (r.ok && this.engine.isEnabled(rt)) rt.breaker.probeSucceeded(); // open -> half_open (event written by onCircuit)
         }),
     );
   }

@@ -53,14 +53,18 @@ export function resolveProvidersPath(configured: string | undefined): string {
   return join(repoRoot(), 'config', 'providers.yaml');
 }
 
-const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Expands `${VAR}` from `env`; returns the names of unset (or empty) variables. */
+/**
+ * Expands `${VAR}` (and `${VAR:-default}`) from `env`; returns the names of unset (or empty) variables that had no
+ * default.
+ */
 export function expandEnv(value: string, env: Record<string, string | undefined>): { value: string; missing: string[] } {
   const missing: string[] = [];
-  const out = value.replace(VAR_RE, (_m, name: string) => {
+  const out = value.replace(VAR_RE, (_m, name: string, fallback: string | undefined) => {
     const v = env[name];
     if (v === undefined || v === '') {
+      if (fallback !== undefined) return fallback;
       missing.push(name);
       return '';
     }

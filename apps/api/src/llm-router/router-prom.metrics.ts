@@ -37,7 +37,7 @@ export class RouterPromMetrics {
     this.tokens = new Counter({ name: 'llm_router_tokens_total', help: 'Tokens by direction (in|out)', labelNames: ['provider', 'direction'], registers });
     this.cost = new Counter({ name: 'llm_router_cost_usd_total', help: 'Estimated spend of cloud providers, USD', labelNames: ['provider'], registers });
     this.failovers = new Counter({ name: 'llm_router_failovers_total', help: 'Failovers from one provider to the next (to="none" when all failed)', labelNames: ['from', 'to'], registers });
-    const self = this;
+    const providers = () => this.source?.providers() ?? [];
     new Gauge({
       name: 'llm_router_circuit_state',
       help: 'Circuit breaker state: 0 closed, 1 half_open, 2 open',
@@ -45,7 +45,7 @@ export class RouterPromMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of self.source?.providers() ?? []) this.set({ provider: p.name }, CIRCUIT_GAUGE[p.circuit]);
+        for (const p of providers()) this.set({ provider: p.name }, CIRCUIT_GAUGE[p.circuit]);
       },
     });
     new Gauge({
@@ -55,7 +55,7 @@ export class RouterPromMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of self.source?.providers() ?? []) this.set({ provider: p.name }, p.consecutiveFailures);
+        for (const p of providers()) this.set({ provider: p.name }, p.consecutiveFailures);
       },
     });
     new Gauge({
@@ -65,7 +65,7 @@ export class RouterPromMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of self.source?.providers() ?? []) this.set({ provider: p.name }, p.reachable === null ? -1 : p.reachable ? 1 : 0);
+        for (const p of providers()) this.set({ provider: p.name }, p.reachable === null ? -1 : p.reachable ? 1 : 0);
       },
     });
     new Gauge({
@@ -75,7 +75,7 @@ export class RouterPromMetrics {
       registers,
       collect() {
         this.reset();
-        for (const p of self.source?.providers() ?? []) this.set({ provider: p.name }, p.enabled ? 1 : 0);
+        for (const p of providers()) this.set({ provider: p.name }, p.enabled ? 1 : 0);
       },
     });
   }

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { EventLogModule } from '../event-log/event-log.module';
+import { LlmPersonaExecutor } from '../llm-router/llm-persona-executor';
+import { LlmRouterModule } from '../llm-router/llm-router.module';
 import { AgentsController, PersonasController, SwarmController } from './agents.controller';
 import { AgentsService } from './agents.service';
 import { MessagesController, QuestionsController } from './messages.controller';
 import { MessagesService } from './messages.service';
-import { PERSONA_EXECUTOR, PlaceholderPersonaExecutor } from './persona-executor';
+import { PERSONA_EXECUTOR } from './persona-executor';
 import { PersonasService } from './personas.service';
 import { QuestionsService } from './questions.service';
 import { SwarmService } from './swarm.service';
@@ -14,10 +16,10 @@ import { TasksService } from './tasks.service';
 
 /**
  * Agents, tasks, auctions, personas, messages and operator questions. Exports SwarmService, TasksService and
- * AgentsService. `PERSONA_EXECUTOR` defaults to the placeholder executor; the LLM router rebinds it.
+ * AgentsService. Personas do their work through the LLM router (`PERSONA_EXECUTOR` = LlmPersonaExecutor).
  */
 @Module({
-  imports: [EventLogModule, AuthModule],
+  imports: [EventLogModule, AuthModule, LlmRouterModule],
   controllers: [AgentsController, PersonasController, SwarmController, TasksController, MessagesController, QuestionsController],
   providers: [
     AgentsService,
@@ -26,7 +28,7 @@ import { TasksService } from './tasks.service';
     MessagesService,
     QuestionsService,
     SwarmService,
-    { provide: PERSONA_EXECUTOR, useClass: PlaceholderPersonaExecutor },
+    { provide: PERSONA_EXECUTOR, useExisting: LlmPersonaExecutor },
   ],
   exports: [SwarmService, TasksService, AgentsService],
 })

@@ -3,6 +3,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import request from 'supertest';
+import { startFake, type FakeLlmServer } from '../support/fakes/fake-llm-server';
+import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 import { ADMIN_PASSWORD, startTestApp, waitFor, type TestApp } from '../support/test-app';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -27,6 +29,7 @@ const CHROMIUM_ARGS = [
 describe('dashboard in Chromium', () => {
   let t: TestApp;
   let browser: Browser;
+  let ollama: FakeLlmServer;
   const agents: ChildProcess[] = [];
 
   const api = () => ({
@@ -48,7 +51,14 @@ describe('dashboard in Chromium', () => {
     if (!existsSync(join(WEB_DIST, 'index.html'))) execFileSync('npx', ['vite', 'build'], { cwd: join(ROOT, 'apps/web'), stdio: 'ignore' });
     if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: join(ROOT, 'libs/agent-sdk'), stdio: 'ignore' });
     mkdirSync(ARTIFACTS, { recursive: true });
-    t = await startTestApp({ WEB_DIST, AUCTION_WINDOW_MS: 3000 });
+    // personas work through the LLM router; a protocol-faithful fake Ollama plays the local model
+    ollama = await startFake('ollama', 'ollama-local');
+    ollama.reply = 'Fees are low and stable this week.';
+    const providers = writeProvidersYaml({
+      cascade: fastCascade({ health_check: { interval_ms: 0, timeout_ms: 500 } }),
+      providers: [{ name: 'ollama-local', type: 'ollama', priority: 1, url: ollama.url, models: [{ name: 'llama3.2', default: true }] }],
+    });
+    t = await startTestApp({ WEB_DIST, AUCTION_WINDOW_MS: 3000, LLM_PROVIDERS_PATH: providers });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   }, 180_000);
 
@@ -57,6 +67,7 @@ describe('dashboard in Chromium', () => {
     await Promise.all(agents.map((a) => new Promise((r) => (a.exitCode !== null ? r(null) : a.once('exit', r)))));
     await browser?.close();
     await t?.close();
+    await ollama?.stop();
   });
 
   async function login(context: BrowserContext): Promise<void> {
@@ -153,6 +164,31 @@ describe('dashboard in Chromium', () => {
     expect(new Set(seqs).size).toBe(seqs.length); // each event once
     expect(first.body.id).not.toBe(second.body.id);
     await page.screenshot({ path: join(ARTIFACTS, 'e2e-mobile.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('router page: providers with circuit state, chart and controls, live through the router channel', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await login(context);
+    const page = await context.newPage();
+    // a persona does real work through the router so the page has traffic to show
+    const done = await api().post('/api/tasks', { description: 'summarize fee trends', agentId: 'persona-echo' }).expect(201);
+    await waitFor(async () => (await api().get(`/api/tasks/${done.body.id}`)).body.status === 'completed', 15_000);
+    expect((await api().get(`/api/tasks/${done.body.id}`)).body.result).toBe('Fees are low and stable this week.');
+
+    await page.goto(`${t.url}/`);
+    await page.getByTestId('router-health-badge').waitFor();
+    await page.getByTestId('nav-router').click();
+    const card = page.getByTestId('router-provider-ollama-local');
+    await card.waitFor();
+    await page.getByTestId('router-circuit-ollama-local').filter({ hasText: /closed/i }).waitFor();
+    await page.getByTestId('router-chart').waitFor({ timeout: 15_000 });
+    await page.getByTestId('router-disable-ollama-local').click();
+    await card.getByText(/disabled/i).first().waitFor({ timeout: 10_000 });
+    expect((await api().get('/api/router/providers').expect(200)).body.find((p: { name: string }) => p.name === 'ollama-local')).toMatchObject({ enabled: false });
+    await page.getByTestId('router-enable-ollama-local').click();
+    await page.getByTestId('router-disable-ollama-local').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-router.png'), fullPage: true });
     await context.close();
   });
 

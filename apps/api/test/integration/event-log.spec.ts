@@ -116,6 +116,25 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
     expect(rec.flushes.filter((b) => b.some((e) => e.data.run === run)).length).toBeLessThan(10);
   });
 
+  it('a unit whose SQL fails (PostgreSQL aborts the transaction) is rolled back alone via its savepoint', async () => {
+    await events.write(({ manager }) => manager.query(`INSERT INTO meta ("key", value) VALUES (${ph(1)}, 'taken')`, [`${run}-dup`]));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        events.write(async ({ manager, append }) => {
+          append({ type: 'system.info', source: 'test', data: { run, sqlfail: i } });
+          // units 4 and 9 violate the primary key of meta
+          const key = i === 4 || i === 9 ? `${run}-dup` : `${run}-sql-${String(i).padStart(2, '0')}`;
+          await manager.query(`INSERT INTO meta ("key", value) VALUES (${ph(1)}, 'x')`, [key]);
+          return i;
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i === 4 || i === 9 ? 'rejected' : 'fulfilled')));
+    expect(await metaKeys(`${run}-sql-`)).toHaveLength(10);
+    const logged = (await events.find({ source: 'test' }, 1000)).filter((e) => e.data.run === run && typeof e.data.sqlfail === 'number');
+    expect(logged.map((e) => e.data.sqlfail).sort((a, b) => Number(a) - Number(b))).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 10, 11]);
+  });
+
   it('refuses an event of unknown type (and a non-object data, an over-long source) for that unit only', async () => {
     const bad: NewEvent[] = [
       { type: 'task.exploded' as NewEvent['type'], source: 'test' },
@@ -207,7 +226,8 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
           const row = sqlite.prepare('SELECT seq FROM event_log WHERE id = ?').get(e.id) as { seq: number } | undefined;
           checks.push(Promise.resolve(row?.seq === e.seq));
         } else {
-          checks.push(pg!.query('SELECT seq FROM event_log WHERE id = $1', [e.id]).then((r) => Number(r.rows[0]?.seq) === e.seq));
+          const prev = checks[checks.length - 1] ?? Promise.resolve(true);
+          checks.push(prev.then(() => pg!.query('SELECT seq FROM event_log WHERE id = $1', [e.id])).then((r) => Number(r.rows[0]?.seq) === e.seq));
         }
       }
     };
@@ -236,6 +256,25 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
     const [e] = await events.append([{ type: 'system.info', source: 'test', data: { run, afterNested: true } }]);
     expect(e.seq).toBeGreaterThan(0);
   }, 15_000);
+
+  it('an append after the unit returned is refused instead of being silently lost', async () => {
+    let late: ((ev: NewEvent) => void) | null = null;
+    const r = await events.writeWithEvents(({ append }) => {
+      late = append;
+      append({ type: 'system.info', source: 'test', data: { run, inTime: true } });
+    });
+    expect(r.events).toHaveLength(1);
+    expect(() => late!({ type: 'system.info', source: 'test', data: { run, late: true } })).toThrow(
+      expect.objectContaining({ code: 'event-log/unit_closed' }),
+    );
+    // a timer armed inside a unit may still write on its own later (it is no longer inside the unit)
+    const fromTimer = await new Promise<EventEnvelope[]>((resolve, reject) => {
+      void events.write(() => {
+        setTimeout(() => events.append([{ type: 'system.info', source: 'test', data: { run, timer: true } }]).then(resolve, reject), 5);
+      });
+    });
+    expect(fromTimer[0].data).toEqual({ run, timer: true });
+  });
 });
 
 describe.each(databaseKinds())('event log epoch (%s)', (db) => {

@@ -196,6 +196,24 @@ describe.each(databaseKinds())('llm-router API (%s)', (db) => {
     expect(res.text).not.toContain(SECRET);
   });
 
+  it('every router endpoint is in Swagger with bearer auth', async () => {
+    const doc = (await request(t.url).get('/api/docs-json').expect(200)).body as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    for (const [path, method] of [
+      ['/api/router/complete', 'post'],
+      ['/api/router/status', 'get'],
+      ['/api/router/metrics', 'get'],
+      ['/api/router/providers', 'get'],
+      ['/api/router/config', 'get'],
+      ['/api/router/providers/{name}/control', 'post'],
+      ['/v1/chat/completions', 'post'],
+      ['/v1/models', 'get'],
+      ['/metrics', 'get'],
+    ]) {
+      expect(doc.paths[path]?.[method]).toBeDefined();
+      expect(JSON.stringify(doc.paths[path][method].security)).toContain('bearer');
+    }
+  });
+
   it('bad input gets a 4xx with a code and changes nothing', async () => {
     const before = ollama.chatCount + openai.chatCount;
     const bad: unknown[] = [

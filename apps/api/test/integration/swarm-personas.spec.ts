@@ -1,6 +1,8 @@
 import { PERSONA_IDS, type EventEnvelope, type PersonaDto } from '@app/contracts';
 import { as, eventsOf, swarmCounts, taskEvents } from '../support/swarm-helpers';
 import { createUserKey, databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
+import { startFake, type FakeLlmServer } from '../support/fakes/fake-llm-server';
+import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 
 /** Auction window: personas bid right after task.bidding commits; leave room for a loaded machine. */
 const WINDOW = 800;
@@ -9,13 +11,23 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
   let t: TestApp;
   let operatorKey: string;
   let viewerKey: string;
+  let ollama: FakeLlmServer;
 
   beforeAll(async () => {
-    t = await startTestApp({ SPAWN_PERSONAS: 'echo, forge' }, db);
+    // personas do their work through the LLM router; a protocol-faithful fake Ollama stands in for the model
+    ollama = await startFake('ollama', 'ollama-local');
+    const providers = writeProvidersYaml({
+      cascade: fastCascade(),
+      providers: [{ name: 'ollama-local', type: 'ollama', priority: 1, url: ollama.url, models: [{ name: 'llama3.2', default: true }] }],
+    });
+    t = await startTestApp({ SPAWN_PERSONAS: 'echo, forge', LLM_PROVIDERS_PATH: providers }, db);
     operatorKey = await createUserKey(t, 'operator');
     viewerKey = await createUserKey(t, 'viewer');
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await ollama.stop();
+  });
 
   const waitStatus = (id: string, statuses: string[]) =>
     waitFor(async () => {
@@ -51,14 +63,19 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
     expect(personas.filter((p) => p.agentId).map((p) => p.agentId)).toEqual(['persona-echo', 'persona-forge']);
   });
 
-  it('spawned personas bid automatically and the winner completes with a placeholder result, every event in order', async () => {
+  it('spawned personas bid automatically and the winner does the work through the LLM router, every event in order', async () => {
+    ollama.reply = 'Patched the parser: the off-by-one in the tokenizer is fixed.';
     const task = (await as(t, operatorKey).post('/api/tasks', { description: 'Fix the failing unit test in the parser', auctionWindowMs: WINDOW }).expect(201)).body;
     const done = await waitStatus(task.id, ['completed', 'failed']);
     expect(done.status).toBe('completed');
     expect(done.bids.map((b: { agentId: string }) => b.agentId).sort()).toEqual(['persona-echo', 'persona-forge']);
     // forge is on spec (fix/test): base 38 - jitter <= 38; echo off spec: >= int(35*1.8) = 63
     expect(done.assignedAgentId).toBe('persona-forge');
-    expect(done.result).toBe('[placeholder — no LLM router configured] Forge (Code Smith) would handle: "Fix the failing unit test in the parser"');
+    expect(done.result).toBe('Patched the parser: the off-by-one in the tokenizer is fixed.');
+    const sent = ollama.chatRequests().at(-1)!.body as { messages: { role: string; content: string }[] };
+    expect(sent.messages[0]).toMatchObject({ role: 'system' });
+    expect(sent.messages[0].content).toContain('Forge');
+    expect(sent.messages[1]).toEqual({ role: 'user', content: 'Fix the failing unit test in the parser' });
     const events = await taskEvents(t, task.id);
     expect(events.map((e) => e.type)).toEqual([
       'task.created',
@@ -78,19 +95,37 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
     expect(bySource('task.started')).toEqual(['persona:forge']);
     expect(bySource('tool.called')).toEqual(['persona:forge']);
     expect(bySource('task.completed')).toEqual(['persona:forge']);
-    expect(events.find((e) => e.type === 'tool.called')?.data.name).toBe('placeholder');
-    expect(events.find((e) => e.type === 'tool.completed')?.data.name).toBe('placeholder');
+    expect(events.find((e) => e.type === 'tool.called')?.data.name).toBe('llm.complete');
+    expect(events.find((e) => e.type === 'tool.completed')?.data).toMatchObject({ name: 'llm.complete', provider: 'ollama-local', model: 'llama3.2' });
+    expect(typeof events.find((e) => e.type === 'tool.completed')?.data.latencyMs).toBe('number');
     const forge = await as(t, t.adminKey).get('/api/agents/persona-forge').expect(200);
     expect(forge.body.status).toBe('idle');
     const statusChanges = await eventsOf(t, 'agent.status_changed', 'persona-forge');
     expect(statusChanges.slice(-2).map((e) => `${e.data.from}>${e.data.to}`)).toEqual(['idle>busy', 'busy>idle']);
   });
 
+  it('with no LLM provider reachable, the persona fails the task with a reason that says what to configure', async () => {
+    await as(t, t.adminKey).post('/api/router/providers/ollama-local/control', { action: 'disable' }).expect(200);
+    try {
+      const task = (await as(t, operatorKey).post('/api/tasks', { description: 'Check the release notes', agentId: 'persona-echo' }).expect(201)).body;
+      const done = await waitStatus(task.id, ['completed', 'failed']);
+      expect(done.status).toBe('failed');
+      expect(done.failureReason).toMatch(/All providers failed/);
+      expect(done.failureReason).toMatch(/enable ollama-local/);
+      expect(done.failureReason).toMatch(/providers\.yaml/);
+      const types = (await taskEvents(t, task.id)).map((e) => e.type);
+      expect(types.slice(-4)).toEqual(['task.started', 'tool.called', 'tool.failed', 'task.failed']);
+    } finally {
+      await as(t, t.adminKey).post('/api/router/providers/ollama-local/control', { action: 'enable' }).expect(200);
+    }
+  });
+
   it('a task assigned directly to a persona is executed too', async () => {
+    ollama.reply = 'Summary: three people agreed to ship on Friday.';
     const task = (await as(t, operatorKey).post('/api/tasks', { description: 'Summarise this thread', agentId: 'persona-echo' }).expect(201)).body;
     const done = await waitStatus(task.id, ['completed', 'failed']);
     expect(done.status).toBe('completed');
-    expect(done.result).toContain('Echo (Research Analyst) would handle');
+    expect(done.result).toBe('Summary: three people agreed to ship on Friday.');
     expect((await taskEvents(t, task.id)).map((e) => e.type)).toEqual([
       'task.created',
       'task.assigned',

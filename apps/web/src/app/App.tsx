@@ -11,6 +11,7 @@ import { LivePage } from '../pages/LivePage';
 import { LoginPage } from '../pages/LoginPage';
 import { MobilePage } from '../pages/MobilePage';
 import { QuestionsPage } from '../pages/QuestionsPage';
+import { RouterPage } from '../pages/RouterPage';
 import { SettingsPage } from '../pages/SettingsPage';
 import { AppShell } from './AppShell';
 
@@ -51,7 +52,7 @@ export function App() {
                 <Route path="/" element={<LivePage />} />
                 <Route path="/events" element={<EventsPage />} />
                 <Route path="/questions" element={<QuestionsPage />} />
-                {/* <Route path="/router" element={<RouterPage />} />  -- enable once src/pages/RouterPage.tsx exists (LLM router page, another engineer) */}
+                <Route path="/router" element={<RouterPage />} />
                 <Route path="/settings" element={<SettingsPage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />
               </Routes>

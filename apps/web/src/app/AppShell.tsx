@@ -11,7 +11,7 @@ const NAV = [
   { to: '/', label: 'Live', end: true },
   { to: '/events', label: 'Events' },
   { to: '/questions', label: 'Questions' },
-  // { to: '/router', label: 'Router' }, // enable with the /router route once src/pages/RouterPage.tsx exists
+  { to: '/router', label: 'Router' },
   { to: '/settings', label: 'Settings' },
   { to: '/m', label: 'Phone view' },
 ];

@@ -11,8 +11,9 @@ import { TasksPanel } from '../features/swarm/components/TasksPanel';
 import { useAgents, useTasks } from '../features/swarm/hooks/useSwarm';
 import { useSwarmLiveUpdates } from '../features/swarm/hooks/useSwarmLiveUpdates';
 import { ErrorText } from '../components/ui/ErrorText';
+import { RouterHealthBadge } from '../features/router';
 
-/** Live: agents, personas, post a task, open auctions, tasks and the activity feed (`all` channel). */
+/** Live: router health in the header; agents, personas, post a task, open auctions, tasks and the activity feed (`all` channel). */
 export function LivePage() {
   useSwarmLiveUpdates();
   const feed = useEventFeed('all', { limit: 200, max: 2000 });
@@ -26,6 +27,12 @@ export function LivePage() {
   const context: FormatContext = { taskDescription, agentName };
 
   return (
+    <>
+    <header className="live-header">
+      <h1>Live</h1>
+      <span className="muted small">LLM router</span>
+      <RouterHealthBadge />
+    </header>
     <div className="live-grid">
       <div className="live-col">
         <AgentsPanel />
@@ -46,5 +53,6 @@ export function LivePage() {
         </section>
       </div>
     </div>
+    </>
   );
 }

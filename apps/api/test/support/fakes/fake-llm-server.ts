@@ -214,9 +214,10 @@ export class FakeLlmServer {
       }
       if (fault?.kind === 'cutStream' || fault?.kind === 'endWithoutDone') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.write('{"id":"x","choices":[{"message":{"content":"Hel');
-        if (fault.kind === 'cutStream') res.socket?.destroy();
-        else res.end();
+        res.write('{"id":"x","choices":[{"message":{"content":"Hel', () => {
+          if (fault.kind === 'cutStream') setTimeout(() => res.socket?.destroy(), 15);
+          else res.end();
+        });
         return;
       }
       return this.json(res, 200, this.fullResponse(model, pieces.join(''), finish, promptTokens, pieces.length));
@@ -224,42 +225,47 @@ export class FakeLlmServer {
     // streaming
     const sse = this.kind !== 'ollama';
     res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/x-ndjson', 'cache-control': 'no-cache' });
-    const write = (s: string) => res.write(s);
+    // each piece is flushed before the next step, so a cut after N pieces really delivers N pieces first
+    const write = (s: string) => new Promise<void>((resolve) => res.write(s, () => resolve()));
+    const cut = async () => {
+      await delay(15);
+      res.socket?.destroy();
+    };
     if (fault?.kind === 'malformedJson') {
-      write(sse ? 'data: {not json\n\n' : '{not json\n');
+      await write(sse ? 'data: {not json\n\n' : '{not json\n');
       res.end();
       return;
     }
     if (this.kind === 'anthropic') {
-      write(ev('message_start', { type: 'message_start', message: { id: 'msg_fake', type: 'message', role: 'assistant', model, content: [], usage: { input_tokens: promptTokens, output_tokens: 0 } } }));
-      write(ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
-      write(ev('ping', { type: 'ping' }));
+      await write(ev('message_start', { type: 'message_start', message: { id: 'msg_fake', type: 'message', role: 'assistant', model, content: [], usage: { input_tokens: promptTokens, output_tokens: 0 } } }));
+      await write(ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
+      await write(ev('ping', { type: 'ping' }));
     }
     for (let i = 0; i < pieces.length; i++) {
       if ((fault?.kind === 'cutStream' || fault?.kind === 'endWithoutDone') && i === fault.afterChunks) {
-        if (fault.kind === 'cutStream') res.socket?.destroy();
+        if (fault.kind === 'cutStream') await cut();
         else res.end();
         return;
       }
       if (this.chunkDelayMs > 0 && i > 0) await delay(this.chunkDelayMs);
       if (res.destroyed) return;
       const p = pieces[i];
-      if (this.kind === 'ollama') write(`${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: p }, done: false })}\n`);
-      else if (this.kind === 'openai') write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: p } : { content: p }, finish_reason: null }] })}\n\n`);
-      else write(ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }));
+      if (this.kind === 'ollama') await write(`${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: p }, done: false })}\n`);
+      else if (this.kind === 'openai') await write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: p } : { content: p }, finish_reason: null }] })}\n\n`);
+      else await write(ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: p } }));
     }
     if (this.kind === 'ollama') {
-      write(`${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: finish, prompt_eval_count: promptTokens, eval_count: pieces.length })}\n`);
+      await write(`${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done: true, done_reason: finish, prompt_eval_count: promptTokens, eval_count: pieces.length })}\n`);
     } else if (this.kind === 'openai') {
-      write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: finish }] })}\n\n`);
+      await write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: finish }] })}\n\n`);
       if (b.stream_options?.include_usage) {
-        write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: pieces.length, total_tokens: promptTokens + pieces.length } })}\n\n`);
+        await write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: promptTokens, completion_tokens: pieces.length, total_tokens: promptTokens + pieces.length } })}\n\n`);
       }
-      write('data: [DONE]\n\n');
+      await write('data: [DONE]\n\n');
     } else {
-      write(ev('content_block_stop', { type: 'content_block_stop', index: 0 }));
-      write(ev('message_delta', { type: 'message_delta', delta: { stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn' }, usage: { output_tokens: pieces.length } }));
-      write(ev('message_stop', { type: 'message_stop' }));
+      await write(ev('content_block_stop', { type: 'content_block_stop', index: 0 }));
+      await write(ev('message_delta', { type: 'message_delta', delta: { stop_reason: finish === 'length' ? 'max_tokens' : 'end_turn' }, usage: { output_tokens: pieces.length } }));
+      await write(ev('message_stop', { type: 'message_stop' }));
     }
     res.end();
   }
