@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyDto, Principal, Role, UserDto, UserRole } from '@app/contracts';
@@ -19,6 +19,14 @@ import { SessionEntity } from './session.entity';
 import { UserEntity } from './user.entity';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/**
+ * How long a resolved credential is reused without a database read (ms). Revocations, logouts and user changes on
+ * this instance clear the cache at once; on other instances (scale-out) they take effect within this time.
+ */
+export const CREDENTIAL_CACHE_TTL_MS = 5000;
+const CREDENTIAL_CACHE_MAX = 10_000;
+/** Privilege order of roles (agent keys are bound to an agent, not a user). */
+const ROLE_RANK: Record<Role, number> = { viewer: 1, agent: 1, operator: 2, admin: 3 };
 /** A hash to verify against when the user does not exist, so timing does not reveal usernames. */
 let DUMMY_HASH: string | null = null;
 
@@ -53,6 +61,8 @@ export function toApiKeyDto(k: ApiKeyEntity): ApiKeyDto {
 export class AuthService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');
   private lastUsedWrites = new Map<string, number>();
+  /** sha256(token) -> resolved principal, for CREDENTIAL_CACHE_TTL_MS. */
+  private readonly credentialCache = new Map<string, { principal: ResolvedPrincipal; until: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -125,30 +135,64 @@ export class AuthService implements OnApplicationBootstrap {
    */
   async resolveToken(token: string | undefined | null): Promise<ResolvedPrincipal | null> {
     if (!token || typeof token !== 'string' || token.length > 200) return null;
-    if (token.startsWith(API_KEY_PREFIX)) return this.resolveApiKey(token);
-    if (token.startsWith(SESSION_TOKEN_PREFIX)) return this.resolveSession(token);
-    return null;
+    const isKey = token.startsWith(API_KEY_PREFIX);
+    if (!isKey && !token.startsWith(SESSION_TOKEN_PREFIX)) return null;
+    const tokenHash = sha256(token);
+    const now = Date.now();
+    const cached = this.credentialCache.get(tokenHash);
+    if (cached && cached.until > now) {
+      if (cached.principal.apiKeyId) this.touchKey(cached.principal.apiKeyId);
+      return cached.principal;
+    }
+    const resolved = isKey ? await this.resolveApiKey(tokenHash) : await this.resolveSession(tokenHash);
+    if (!resolved) {
+      this.credentialCache.delete(tokenHash);
+      return null;
+    }
+    if (this.credentialCache.size >= CREDENTIAL_CACHE_MAX) this.credentialCache.clear();
+    this.credentialCache.set(tokenHash, { principal: resolved.principal, until: Math.min(now + CREDENTIAL_CACHE_TTL_MS, resolved.expiresAt) });
+    return resolved.principal;
   }
 
-  private async resolveSession(token: string): Promise<ResolvedPrincipal | null> {
-    const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { tokenHash: sha256(token) } });
+  /** Forgets cached credentials of a revoked key, an ended session or a changed user (called on AUTH_CREDENTIAL_REVOKED). */
+  @OnEvent(AUTH_CREDENTIAL_REVOKED)
+  forgetCredentials(c: CredentialRevoked): void {
+    for (const [hash, { principal }] of this.credentialCache) {
+      if (
+        (c.apiKeyId && principal.apiKeyId === c.apiKeyId) ||
+        (c.sessionId && principal.sessionId === c.sessionId) ||
+        (c.userId && principal.userId === c.userId)
+      ) {
+        this.credentialCache.delete(hash);
+      }
+    }
+  }
+
+  private async resolveSession(tokenHash: string): Promise<{ principal: ResolvedPrincipal; expiresAt: number } | null> {
+    const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { tokenHash } });
     if (!session || session.expiresAt < nowIso()) return null;
     const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: session.userId } });
     if (!user || user.disabled) return null;
-    return this.userPrincipal(user, session.id);
+    return { principal: this.userPrincipal(user, session.id), expiresAt: Date.parse(session.expiresAt) };
   }
 
-  private async resolveApiKey(key: string): Promise<ResolvedPrincipal | null> {
-    const row = await this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { keyHash: sha256(key), revokedAt: IsNull() } });
+  private async resolveApiKey(keyHash: string): Promise<{ principal: ResolvedPrincipal; expiresAt: number } | null> {
+    const row = await this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { keyHash, revokedAt: IsNull() } });
     if (!row) return null;
     let username: string | null = null;
+    let role = row.role;
     if (row.userId) {
       const user = await this.dataSource.getRepository(UserEntity).findOne({ where: { id: row.userId } });
       if (!user || user.disabled) return null;
       username = user.username;
+      // a user-bound key never acts above its user's current role
+      if (ROLE_RANK[user.role] < ROLE_RANK[role]) role = user.role;
     }
     this.touchKey(row.id);
-    return { kind: 'api_key', userId: row.userId, username, role: row.role, agentId: row.agentId, apiKeyId: row.id, sessionId: null };
+    return {
+      principal: { kind: 'api_key', userId: row.userId, username, role, agentId: row.agentId, apiKeyId: row.id, sessionId: null },
+      expiresAt: Number.POSITIVE_INFINITY,
+    };
   }
 
   /** Records lastUsedAt at most once a minute per key (off the request path). */
@@ -217,6 +261,7 @@ export class AuthService implements OnApplicationBootstrap {
       return user;
     });
     if (patch.disabled || passwordHash) this.bus.emit(AUTH_CREDENTIAL_REVOKED, { userId: id } satisfies CredentialRevoked);
+    else this.forgetCredentials({ userId: id }); // a role change takes effect on the next request
     return toUserDto(updated);
   }
 
@@ -273,8 +318,7 @@ export class AuthService implements OnApplicationBootstrap {
     if (role === 'agent') {
       throw new AppError('auth/agent_key_via_agents', 'Agent keys are created with POST /api/agents or POST /api/agents/{id}/keys', 400);
     }
-    const rank: Record<Role, number> = { viewer: 1, agent: 1, operator: 2, admin: 3 };
-    if (rank[role] > rank[caller.role]) throw AppError.forbidden('auth/role_too_high', `Cannot create a ${role} key as ${caller.role}`);
+    if (ROLE_RANK[role] > ROLE_RANK[caller.role]) throw AppError.forbidden('auth/role_too_high', `Cannot create a ${role} key as ${caller.role}`);
     return this.events.write(({ manager, append }) =>
       this.issueApiKey(manager, append, { label, role, userId: caller.userId, agentId: null, actor: caller.username ?? 'api' }),
     );

@@ -46,4 +46,17 @@ describe.each(databaseKinds())('auth (%s)', (db) => {
     await request(t.url).delete(`/api/api-keys/${created.body.apiKey.id}`).set('authorization', `Bearer ${t.adminKey}`).expect(200);
     await request(t.url).get('/api/auth/me').set('authorization', `Bearer ${created.body.key}`).expect(401);
   });
+
+  it('a role change or a disabled user takes effect on the very next request (no stale credential cache)', async () => {
+    const username = `demote${Date.now()}`;
+    const key = await createUserKey(t, 'operator', username);
+    const users = await request(t.url).get('/api/users').set('authorization', `Bearer ${t.adminKey}`).expect(200);
+    const id = users.body.find((u: { username: string }) => u.username === username).id;
+    const me = () => request(t.url).get('/api/auth/me').set('authorization', `Bearer ${key}`);
+    expect((await me().expect(200)).body.principal.role).toBe('operator');
+    await request(t.url).patch(`/api/users/${id}`).set('authorization', `Bearer ${t.adminKey}`).send({ role: 'viewer' }).expect(200);
+    expect((await me().expect(200)).body.principal.role).toBe('viewer');
+    await request(t.url).patch(`/api/users/${id}`).set('authorization', `Bearer ${t.adminKey}`).send({ disabled: true }).expect(200);
+    await me().expect(401);
+  });
 });
