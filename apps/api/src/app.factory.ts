@@ -35,6 +35,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   });
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  app.set('etag', false); // API responses are dynamic; hashing every body costs latency for nothing
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   // body-parser errors would reach Nest as a bare SyntaxError (-> generic 400); give them their stable codes here
   app.use((err: unknown, _req: unknown, _res: unknown, next: (e?: unknown) => void) => next(bodyParserError(err) ?? err));

@@ -370,27 +370,27 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
   async prune(cutoffIso: string): Promise<number> {
     const cutoff = toStoredIso(cutoffIso);
     const created = this.q('createdAt');
-    const firstKept: { s: number | string | null }[] = await this.dataSource.query(
-      `SELECT MIN(seq) AS s FROM event_log WHERE ${created} >= ${this.param(1)}`,
-      [cutoff],
+    // One statement, one snapshot: the first young event, and the newest old one. Rows committed after it get higher
+    // seqs (seq order = commit order), so they are never inside the range computed here.
+    const edges: { kept: number | string | null; old: number | string | null }[] = await this.dataSource.query(
+      `SELECT (SELECT MIN(seq) FROM event_log WHERE ${created} >= ${this.param(1)}) AS kept,
+              (SELECT MAX(seq) FROM event_log WHERE ${created} < ${this.param(2)}) AS old`,
+      [cutoff, cutoff],
     );
-    // exclusive upper bound of the prefix to delete
-    let bound = firstKept[0]?.s;
-    if (bound === null || bound === undefined) {
-      const head = await this.getHeadSeq();
-      bound = head + 1;
-    }
-    const limit = Number(bound);
+    const { kept, old } = edges[0] ?? { kept: null, old: null };
+    if (old === null || old === undefined) return 0;
+    // exclusive upper bound of the prefix to delete: below the first kept event, or just past the newest old one
+    const bound = kept !== null && kept !== undefined ? Number(kept) : Number(old) + 1;
     let total = 0;
     let prunedThrough = 0;
     for (;;) {
       const step = await this.write(async ({ manager }) => {
         const lo: { s: number | string | null }[] = await manager.query(
           `SELECT MIN(seq) AS s FROM event_log WHERE seq < ${this.param(1)}`,
-          [limit],
+          [bound],
         );
         if (lo[0]?.s === null || lo[0]?.s === undefined) return null;
-        const end = Math.min(limit - 1, Number(lo[0].s) + PRUNE_CHUNK_ROWS - 1);
+        const end = Math.min(bound - 1, Number(lo[0].s) + PRUNE_CHUNK_ROWS - 1);
         const stats: { maxSeq: number | string | null; n: number | string }[] = await manager.query(
           `SELECT MAX(seq) AS ${this.q('maxSeq')}, COUNT(*) AS n FROM event_log WHERE seq <= ${this.param(1)}`,
           [end],

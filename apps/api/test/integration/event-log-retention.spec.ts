@@ -1,5 +1,7 @@
+import type { EventEnvelope } from '@app/contracts';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { EVENT_LOG_PRUNED, PRUNE_CHUNK_ROWS } from '../../src/event-log/event-log.constants';
 import { EventLogService } from '../../src/event-log/event-log.service';
 import { EventRetentionService } from '../../src/event-log/event-retention.service';
@@ -112,5 +114,39 @@ describe.each(databaseKinds())('event retention (%s)', (db) => {
     expect(await pruning).toBe(total);
     expect((await events.getById(during[0].id)).source).toBe('during-prune');
     expect(await events.find({ source: 'backlog' }, 10)).toEqual([]);
+    // seqs are never reused after a prune, even when the log was pruned down to nothing
+    const through = await events.getPrunedThroughSeq();
+    await events.write(({ manager }) => manager.query('DELETE FROM event_log'));
+    const [next] = await events.append([{ type: 'system.info', source: 'after-prune', data: {} }]);
+    expect(next.seq).toBeGreaterThan(through);
+    expect(next.seq).toBeGreaterThan(during[0].seq);
+  });
+
+  it('an event committed while the prune computes its range is never deleted', async () => {
+    const now = Date.now();
+    const retention = t.app.get(EventRetentionService);
+    const ds = t.app.get(DataSource);
+    // a log made only of old events, so all of it is prunable
+    await events.write(({ manager }) => manager.query('DELETE FROM event_log'));
+    await insertAt([new Date(now - 60 * DAY).toISOString(), new Date(now - 50 * DAY).toISOString()], 'race-old');
+    // commit a fresh event right after the prune's first read of the log, before it deletes anything
+    let fresh: EventEnvelope | null = null;
+    const query = ds.query.bind(ds);
+    ds.query = (async (sql: string, params?: unknown[]) => {
+      const rows: unknown = await query(sql, params);
+      if (!fresh && sql.includes('MIN(seq)')) [fresh] = await events.append([{ type: 'system.info', source: 'race-new', data: {} }]);
+      return rows;
+    }) as typeof ds.query;
+    let n: number;
+    try {
+      n = await retention.runOnce(now);
+    } finally {
+      ds.query = query;
+    }
+    expect(fresh).not.toBeNull();
+    expect(n).toBe(2);
+    expect((await events.getById(fresh!.id)).seq).toBe(fresh!.seq);
+    expect(await events.find({ source: 'race-old' }, 10)).toEqual([]);
+    expect(await events.getPrunedThroughSeq()).toBeLessThan(fresh!.seq);
   });
 });

@@ -10,6 +10,8 @@ import { DataSource } from 'typeorm';
 import { EVENT_LOG_APPENDED } from '../../src/event-log/event-log.constants';
 import { EventLogService } from '../../src/event-log/event-log.service';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
+import { startFake, type FakeLlmServer } from '../support/fakes/fake-llm-server';
+import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 import { Collector, connectLive, subscribe } from '../support/live-client';
 import { as, enrollAgent, eventsOf, sleep } from '../support/swarm-helpers';
 import { createPgDatabase, databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
@@ -51,11 +53,22 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
   let events: EventLogService;
   const ph = (i: number) => (db === 'postgres' ? `$${i}` : '?');
 
+  let ollama: FakeLlmServer;
+
   beforeAll(async () => {
-    t = await startTestApp({ SOCKET_MAX_BUFFERED_FRAMES: 16 }, db);
+    // personas work through the LLM router: a protocol-faithful fake Ollama stands in for the model
+    ollama = await startFake('ollama', 'ollama-local');
+    const providers = writeProvidersYaml({
+      cascade: fastCascade(),
+      providers: [{ name: 'ollama-local', type: 'ollama', priority: 1, url: ollama.url, models: [{ name: 'llama3.2', default: true }] }],
+    });
+    t = await startTestApp({ SOCKET_MAX_BUFFERED_FRAMES: 16, LLM_PROVIDERS_PATH: providers }, db);
     events = t.app.get(EventLogService);
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await ollama.stop();
+  });
 
   it('ADR-017: every declared event type is actually emitted by a full swarm flow (the prototype emitted 7 of 17)', async () => {
     const op = as(t, t.adminKey);
