@@ -288,10 +288,16 @@ export class EventLogService implements OnModuleInit, OnApplicationShutdown {
 
   // ---------------------------------------------------------------- reads
 
-  /** Highest committed seq (0 for an empty log). Read it before a snapshot so live frames can be merged. */
+  /**
+   * Highest committed seq (0 for a log that never had an event; after retention pruned everything, the last pruned
+   * seq). Read it before a snapshot so live frames can be merged.
+   */
   async getHeadSeq(): Promise<number> {
-    const rows: { head: number | string | null }[] = await this.dataSource.query('SELECT MAX(seq) AS head FROM event_log');
-    return Number(rows[0]?.head ?? 0);
+    // after retention removed every event, the head is still the last seq ever committed (never back to 0)
+    const rows: { head: number | string | null; pruned: string | null }[] = await this.dataSource.query(
+      `SELECT (SELECT MAX(seq) FROM event_log) AS head, (SELECT value FROM meta WHERE ${this.q('key')} = 'pruned_through_seq') AS pruned`,
+    );
+    return Math.max(Number(rows[0]?.head ?? 0), Number(rows[0]?.pruned ?? 0));
   }
 
   /** Highest seq removed by retention (0 if nothing was pruned). A cursor below it has a gap. */

@@ -179,6 +179,16 @@ const CASES: Case[] = [
   { name: 'answer unknown question', method: 'post', path: `/api/questions/${U}/answer`, who: 'operator', body: { answer: ['y'] }, status: 404 },
   { name: 'answer not an array', method: 'post', path: `/api/questions/${U}/answer`, who: 'operator', body: { answer: 'y' }, status: 400 },
 
+  { name: 'heartbeat as operator', method: 'post', path: '/api/agents/me/heartbeat', who: 'operator', status: 403 },
+  { name: 'leave as viewer', method: 'post', path: '/api/agents/me/leave', who: 'viewer', status: 403 },
+  { name: 'restart unknown persona', method: 'post', path: '/api/personas/nobody/restart', who: 'operator', status: 404 },
+  { name: 'restart malformed persona id', method: 'post', path: '/api/personas/no.body/restart', who: 'operator', status: 400 },
+  { name: 'messages bad agentId', method: 'get', path: '/api/messages?agentId=a%20b', status: 400 },
+  { name: 'messages limit too high', method: 'get', path: '/api/messages?limit=501', status: 400 },
+  { name: 'questions limit zero', method: 'get', path: '/api/questions?limit=0', status: 400 },
+  { name: 'events limit over max', method: 'get', path: '/api/events?limit=1001', status: 400 },
+  { name: 'cancel unknown question', method: 'post', path: `/api/questions/${U}/cancel`, who: 'operator', status: 404 },
+
   // unknown routes
   { name: 'unknown route', method: 'get', path: '/api/nothing-here', status: 404 },
   { name: 'prototype partial route', method: 'get', path: '/swarm/events/partial', status: 404 },

@@ -5,7 +5,7 @@ import { EventLogService } from '../../src/event-log/event-log.service';
 import { createUserKey, databaseKinds, startTestApp, type TestApp } from '../support/test-app';
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, embedded commas and newlines) into rows of strings. */
-export function parseCsv(text: string): string[][] {
+function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@app/contracts';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { EVENT_LOG_PRUNED, PRUNE_CHUNK_ROWS } from '../../src/event-log/event-log.constants';
 import { EventLogService } from '../../src/event-log/event-log.service';
@@ -120,6 +121,30 @@ describe.each(databaseKinds())('event retention (%s)', (db) => {
     const [next] = await events.append([{ type: 'system.info', source: 'after-prune', data: {} }]);
     expect(next.seq).toBeGreaterThan(through);
     expect(next.seq).toBeGreaterThan(during[0].seq);
+  });
+
+  it('when retention empties the log, the head seq stays at the last pruned seq and a current cursor has no gap', async () => {
+    const now = Date.now();
+    await events.write(({ manager }) => manager.query('DELETE FROM event_log'));
+    const old = await insertAt([new Date(now - 70 * DAY).toISOString(), new Date(now - 65 * DAY).toISOString()], 'all-old');
+    const retention = t.app.get(EventRetentionService);
+    expect(await retention.runOnce(now)).toBe(2);
+    // (the retention job may log its own system.info about the prune; drop it to get a truly empty log)
+    await events.write(({ manager }) => manager.query('DELETE FROM event_log'));
+    const last = Math.max(...old);
+    expect(await events.getPrunedThroughSeq()).toBeGreaterThanOrEqual(last);
+    const head = await events.getHeadSeq();
+    expect(head).toBe(await events.getPrunedThroughSeq());
+    const list = await request(t.url).get('/api/events').set('authorization', `Bearer ${t.adminKey}`).expect(200);
+    expect(list.body).toMatchObject({ items: [], headSeq: head });
+    const socket = await connectLive(t.url, t.adminKey);
+    try {
+      expect(await subscribe(socket, 'all', head, events.epoch)).toMatchObject({ ok: true, gap: false, headSeq: head });
+    } finally {
+      socket.close();
+    }
+    const [next] = await events.append([{ type: 'system.info', source: 'after-empty', data: {} }]);
+    expect(next.seq).toBeGreaterThan(head);
   });
 
   it('an event committed while the prune computes its range is never deleted', async () => {
