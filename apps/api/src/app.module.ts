@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
-import { buildDataSourceOptions } from './database/data-source';
+import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
 import { HealthController } from './health/health.controller';
@@ -38,7 +38,10 @@ export class AppModule {
       imports: [
         ConfigHolderModule.forRoot(config),
         EventEmitterModule.forRoot({ wildcard: false, maxListeners: 50 }),
-        TypeOrmModule.forRoot(buildDataSourceOptions(config)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...buildDataSourceOptions(config), migrationsRun: false }),
+          dataSourceFactory: async (options) => initializeDataSource(options!),
+        }),
         ThrottlerModule.forRoot({
           throttlers: [
             { name: 'login', ttl: 60_000, limit: config.LOGIN_RATE_LIMIT },

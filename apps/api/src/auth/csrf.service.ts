@@ -49,10 +49,12 @@ export class CsrfService implements OnModuleInit {
     const key = this.dataSource.driver.escape('key');
     const rows: { value: string }[] = await this.dataSource.query(`SELECT value FROM meta WHERE ${key} = 'csrf_secret'`);
     if (rows.length > 0) return rows[0].value;
+    // several instances may boot at once: the first insert wins, everyone then reads the stored secret
     const secret = randomBytes(32).toString('base64url');
     await this.events.write(({ manager }) =>
-      manager.query(`INSERT INTO meta (${key}, value) VALUES ('csrf_secret', '${secret}')`),
+      manager.query(`INSERT INTO meta (${key}, value) VALUES ('csrf_secret', '${secret}') ON CONFLICT (${key}) DO NOTHING`),
     );
-    return secret;
+    const stored: { value: string }[] = await this.dataSource.query(`SELECT value FROM meta WHERE ${key} = 'csrf_secret'`);
+    return stored[0].value;
   }
 }

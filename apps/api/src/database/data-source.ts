@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { SessionEntity } from '../auth/session.entity';
@@ -54,4 +54,29 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 
       db.pragma('busy_timeout = 5000');
     },
   };
+}
+
+/** Key of the PostgreSQL session advisory lock held while migrations run. */
+const PG_MIGRATION_LOCK_KEY = 7_316_002;
+
+/**
+ * Initializes the data source and runs pending migrations. On PostgreSQL the migrations run under a session advisory
+ * lock, so several instances booting at once on a fresh database migrate one after the other instead of racing.
+ */
+export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const ds = await new DataSource({ ...options, migrationsRun: false }).initialize();
+  if (options.type !== 'postgres') {
+    await ds.runMigrations({ transaction: 'each' });
+    return ds;
+  }
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [PG_MIGRATION_LOCK_KEY]);
+    await ds.runMigrations({ transaction: 'each' });
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [PG_MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.release();
+  }
+  return ds;
 }

@@ -45,7 +45,13 @@ export class RealtimeIoAdapter extends IoAdapter {
     return server;
   }
 
-  /** Closes the Redis clients (called on shutdown). */
+  /** Closes the Socket.IO server, then the Redis clients (called by Nest on app.close()). */
+  override async close(server: { close(): unknown }): Promise<void> {
+    await super.close(server as never);
+    await this.closeRedis();
+  }
+
+  /** Closes the Redis clients. */
   async closeRedis(): Promise<void> {
     if (!this.redisClients) return;
     await Promise.allSettled([this.redisClients.pub.quit(), this.redisClients.sub.quit()]);
