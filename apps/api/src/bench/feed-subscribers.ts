@@ -18,6 +18,8 @@ export interface SubscriberReport {
   histogram: number[];
   duplicates: number;
   gaps: number;
+  /** CPU of this subscriber process while receiving, % of one core */
+  cpuPct: number;
 }
 
 const HIST_MAX_MS = 10_000;
@@ -34,6 +36,8 @@ function run(): void {
   const now = () => performance.timeOrigin + performance.now();
 
   const sum = () => received.reduce((a, b) => a + b, 0);
+  let cpuStart = process.cpuUsage();
+  let wallStart = 0;
   const drain = async (expected: number) => {
     let before = -1;
     let quietSince = Date.now();
@@ -79,7 +83,11 @@ function run(): void {
         s.on('connect', () => {
           s.emit('subscribe', { channel: 'all' }, () => {
             ready++;
-            if (ready === n) process.send!({ ready: true });
+            if (ready === n) {
+              cpuStart = process.cpuUsage();
+              wallStart = performance.now();
+              process.send!({ ready: true });
+            }
           });
         });
         s.on('connect_error', (err: Error) => {
@@ -93,7 +101,9 @@ function run(): void {
 
   function sendReport(): void {
     {
+      const cpu = process.cpuUsage(cpuStart);
       const report: SubscriberReport = {
+        cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallStart)) * 100),
         clients: sockets.length,
         received,
         spanMs: first.map((f, i) => last[i] - f),

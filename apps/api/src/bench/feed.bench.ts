@@ -121,6 +121,7 @@ async function main(): Promise<void> {
       lost,
       duplicates: report.duplicates,
       gaps: report.gaps,
+      subscriber_cpu_pct: report.cpuPct,
       server_cpu_pct: Math.round(((cpu.user + cpu.system) / 1000 / (wallS * 1000)) * 100),
       server_rss_mb: Math.round(peakRss / 1_048_576),
     };

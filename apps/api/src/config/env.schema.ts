@@ -76,9 +76,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(8)
   SOCKET_MAX_BUFFERED_FRAMES = 256;
 
-  /** Minimum interval between two coalesced frames to the same rooms (0 = every tick). */
+  /** Minimum interval between two coalesced frames (0 = every tick); the gateway adds 1 ms per 10 sockets, up to 60. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
-  REALTIME_FLUSH_MS = 15;
+  REALTIME_FLUSH_MS = 10;
 
   /** Digest interval of the conflated mobile channel. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(50)

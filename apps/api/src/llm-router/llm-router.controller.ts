@@ -4,6 +4,13 @@ import type { RouterConfigDto, RouterControlResponse, RouterMetricsDto, RouterPr
 import type { Request, Response } from 'express';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/auth.decorators';
+import {
+  RouterConfigResponseDto,
+  RouterControlResponseDto,
+  RouterMetricsResponseDto,
+  RouterProviderResponseDto,
+  RouterStatusResponseDto,
+} from './dto/router-responses.dto';
 import { RouterCompleteDto, RouterCompleteResponseDto, RouterControlDto } from './dto/router.dto';
 import { LlmRouterService } from './llm-router.service';
 import type { CompletionResult } from './llm-router.types';
@@ -48,7 +55,7 @@ export class LlmRouterController {
 
   @Get('status')
   @ApiOperation({ summary: 'Provider counts by status, the preferred provider, budget, and every provider (no secrets)' })
-  @ApiOkResponse({ description: 'RouterStatusDto' })
+  @ApiOkResponse({ type: RouterStatusResponseDto })
   @ApiErrors(401)
   status(): Promise<RouterStatusDto> {
     return this.router.status();
@@ -56,7 +63,7 @@ export class LlmRouterController {
 
   @Get('metrics')
   @ApiOperation({ summary: 'Per-provider metrics (requests, error rate, p50/p95/p99 ms, tokens, cost) and latency series' })
-  @ApiOkResponse({ description: 'RouterMetricsDto' })
+  @ApiOkResponse({ type: RouterMetricsResponseDto })
   @ApiErrors(401)
   metrics(): Promise<RouterMetricsDto> {
     return this.router.metrics();
@@ -64,7 +71,7 @@ export class LlmRouterController {
 
   @Get('providers')
   @ApiOperation({ summary: 'Configured providers with status, circuit state and metrics (no API keys)' })
-  @ApiOkResponse({ description: 'RouterProviderDto[]' })
+  @ApiOkResponse({ type: [RouterProviderResponseDto] })
   @ApiErrors(401)
   providers(): RouterProviderDto[] {
     return this.router.providers();
@@ -72,7 +79,7 @@ export class LlmRouterController {
 
   @Get('config')
   @ApiOperation({ summary: 'Effective cascade configuration (no secrets)' })
-  @ApiOkResponse({ description: 'RouterConfigDto' })
+  @ApiOkResponse({ type: RouterConfigResponseDto })
   @ApiErrors(401)
   config(): RouterConfigDto {
     return this.router.configDto();
@@ -83,7 +90,7 @@ export class LlmRouterController {
   @Roles('operator')
   @ApiOperation({ summary: 'Operator control: enable, disable, reset_circuit, probe' })
   @ApiParam({ name: 'name', description: 'Provider name' })
-  @ApiOkResponse({ description: '{ message, provider }' })
+  @ApiOkResponse({ type: RouterControlResponseDto })
   @ApiErrors(400, 401, 403, 404, 409)
   control(@Param('name') name: string, @Body() dto: RouterControlDto): Promise<RouterControlResponse> {
     return this.router.control(name, dto.action);

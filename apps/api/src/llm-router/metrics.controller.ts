@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { PROMETHEUS_METRICS_EXAMPLE } from './dto/router-responses.dto';
 import { RouterPromMetrics } from './router-prom.metrics';
 
 /** Prometheus exposition of the process (router metrics + Node defaults). Needs auth like every non-health route. */
@@ -14,7 +15,10 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format); scrape with `Authorization: Bearer mck_...`' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format 0.0.4' })
+  @ApiOkResponse({
+    description: 'Prometheus text format 0.0.4',
+    content: { 'text/plain': { schema: { type: 'string', example: PROMETHEUS_METRICS_EXAMPLE } } },
+  })
   @ApiErrors(401)
   async metrics(@Res() res: Response): Promise<void> {
     const body = await this.prom.registry.metrics();

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
@@ -8,6 +8,7 @@ import { AppError } from '../common/app-error';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/auth.decorators';
 import { StreamInterruptedError } from './cascade-engine';
+import { CHAT_COMPLETION_SSE_EXAMPLE, OpenAiChatCompletionDto, OpenAiModelListDto } from './dto/router-responses.dto';
 import { MAX_MESSAGE_CHARS, MAX_MESSAGES, MAX_TOKENS_LIMIT } from './dto/router.dto';
 import { abortOnClose } from './llm-router.controller';
 import { LlmRouterService } from './llm-router.service';
@@ -94,7 +95,7 @@ export class OpenAiCompatController {
 
   @Get('models')
   @ApiOperation({ summary: 'OpenAI-compatible model list: `auto` plus every configured model (owned_by = provider)' })
-  @ApiOkResponse({ description: '{ object: "list", data: [{ id, object: "model", created, owned_by }] }' })
+  @ApiOkResponse({ type: OpenAiModelListDto })
   @ApiErrors(401)
   models(): { object: 'list'; data: { id: string; object: 'model'; created: number; owned_by: string }[] } {
     const t = created();
@@ -117,7 +118,14 @@ export class OpenAiCompatController {
   })
   @ApiBody({ schema: { type: 'object', required: ['model', 'messages'], properties: { model: { type: 'string', example: 'auto' }, messages: { type: 'array', items: { type: 'object' } }, temperature: { type: 'number' }, max_tokens: { type: 'integer' }, stream: { type: 'boolean' } } } })
   @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ description: 'chat.completion object, or a chat.completion.chunk SSE stream ending with [DONE]' })
+  @ApiExtraModels(OpenAiChatCompletionDto)
+  @ApiOkResponse({
+    description: 'chat.completion object, or (stream: true) a chat.completion.chunk SSE stream ending with [DONE]',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(OpenAiChatCompletionDto) } },
+      'text/event-stream': { schema: { type: 'string', example: CHAT_COMPLETION_SSE_EXAMPLE } },
+    },
+  })
   @ApiErrors(400, 401, 403, 404, 503)
   async chat(@Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { req: oai, messages } = parseOpenAiRequest(body);
