@@ -21,12 +21,12 @@ export interface RealtimeSocket {
   readonly connected: boolean;
   /** socket.io: false once the server refused the connection (no automatic reconnection then). */
   readonly active?: boolean;
-  on(event: string, fn: (...args: any[]) => void): unknown;
-  off(event: string, fn?: (...args: any[]) => void): unknown;
-  emit(event: string, ...args: any[]): unknown;
-  emitWithAck(event: string, ...args: any[]): Promise<any>;
+  on(event: string, fn: (...args: never[]) => void): unknown;
+  off(event: string, fn?: (...args: never[]) => void): unknown;
+  emit(event: string, ...args: unknown[]): unknown;
+  emitWithAck(event: string, ...args: unknown[]): Promise<unknown>;
   /** socket.io: a view of the socket whose acks reject after `ms`. */
-  timeout?(ms: number): { emitWithAck(event: string, ...args: any[]): Promise<any> };
+  timeout?(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
   connect(): unknown;
   disconnect(): unknown;
 }

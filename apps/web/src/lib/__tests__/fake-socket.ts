@@ -1,7 +1,8 @@
 import type { SubscribeAck, SubscribeRequest, EventEnvelope } from '@app/contracts';
 import type { RealtimeSocket } from '../realtime';
 
-type Handler = (...args: any[]) => void;
+/** A listener as registered by the client; the fake calls it with whatever the "server" sends. */
+type Handler = (...args: never[]) => void;
 
 /**
  * A fake socket.io client socket: records what the client emits and lets the test play the server.
@@ -57,7 +58,7 @@ export class FakeSocket implements RealtimeSocket {
     return this;
   }
   fire(event: string, ...args: unknown[]): void {
-    for (const fn of [...(this.handlers.get(event) ?? [])]) fn(...args);
+    for (const fn of [...(this.handlers.get(event) ?? [])]) (fn as (...a: unknown[]) => void)(...args);
   }
   serverConnect(): void {
     this.connected = true;
