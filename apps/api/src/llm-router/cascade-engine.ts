@@ -4,7 +4,7 @@ import { AnthropicAdapter } from './adapters/anthropic.adapter';
 import { LlamaCppAdapter } from './adapters/llama-cpp.adapter';
 import { OllamaAdapter } from './adapters/ollama.adapter';
 import { OpenAiAdapter } from './adapters/openai.adapter';
-import { CircuitBreaker, type CircuitTransition } from './circuit-breaker';
+import { CircuitBreaker, type Admission, type CircuitTransition } from './circuit-breaker';
 import type { AdapterRequest, ChatMessage, CompletionRequest, CompletionResult, ProviderAdapter, ProviderConfig, RouterConfig, StreamChunk } from './llm-router.types';
 import { ProviderStats } from './provider-stats';
 import { defaultModel } from './providers-config';
@@ -13,6 +13,11 @@ import { ProviderCallError, RouterUnavailableError, sanitizeError } from './rout
 
 /** Default sampling temperature when a request gives none (prototype default). */
 export const DEFAULT_TEMPERATURE = 0.7;
+
+/** A provider that gave up, to be announced as `router.failover` when the next one is admitted. */
+interface FailoverState {
+  pending: { from: string; reason: string } | null;
+}
 
 /** Live state of one configured provider. */
 export interface ProviderRuntime {
@@ -317,17 +322,18 @@ export class CascadeEngine {
   }
 
   /**
-   * Routes one non-streaming completion.
-   * @returns `{content, provider, model, latencyMs, usage, attempts}`
-   * @throws RouterUnavailableError (503) with the attempts when every provider failed or was skipped;
-   *   AppError 404 `router/model_not_found`; AppError 499 `router/aborted` when `req.signal` aborted.
+   * Walks the candidates of a request in priority order, recording unusable and breaker-refused providers as
+   * `skipped` attempts, and yields each admitted one (with its breaker admission). Announces a pending failover
+   * (`failover.pending`, set by the caller after a provider gave up) when the next provider is admitted.
+   * @throws AppError 404 `router/model_not_found` for an unknown model (on the first iteration)
    */
-  async complete(req: CompletionRequest): Promise<CompletionResult> {
-    const t0 = performance.now();
-    const requestId = `r${++requestCounter}`;
-    const attempts: RouterAttempt[] = [];
-    let pendingFailover: { from: string; reason: string } | null = null;
-    for (const { rt, model } of this.candidates(req.model)) {
+  private *admitted(
+    reqModel: string | undefined,
+    attempts: RouterAttempt[],
+    failover: FailoverState,
+    requestId: string,
+  ): Generator<{ rt: ProviderRuntime; model: string; name: string; adm: Extract<Admission, { allowed: true }> }> {
+    for (const { rt, model } of this.candidates(reqModel)) {
       const name = rt.cfg.name;
       const unusable = this.unusableReason(rt);
       if (unusable) {
@@ -339,10 +345,26 @@ export class CascadeEngine {
         attempts.push({ provider: name, model, outcome: 'skipped', reason: adm.reason, latencyMs: 0 });
         continue;
       }
-      if (pendingFailover) {
-        this.hooks.onFailover?.(pendingFailover.from, name, pendingFailover.reason, requestId);
-        pendingFailover = null;
+      if (failover.pending) {
+        this.hooks.onFailover?.(failover.pending.from, name, failover.pending.reason, requestId);
+        failover.pending = null;
       }
+      yield { rt, model, name, adm };
+    }
+  }
+
+  /**
+   * Routes one non-streaming completion.
+   * @returns `{content, provider, model, latencyMs, usage, attempts}`
+   * @throws RouterUnavailableError (503) with the attempts when every provider failed or was skipped;
+   *   AppError 404 `router/model_not_found`; AppError 499 `router/aborted` when `req.signal` aborted.
+   */
+  async complete(req: CompletionRequest): Promise<CompletionResult> {
+    const t0 = performance.now();
+    const requestId = `r${++requestCounter}`;
+    const attempts: RouterAttempt[] = [];
+    const failover: FailoverState = { pending: null };
+    for (const { rt, model, name, adm } of this.admitted(req.model, attempts, failover, requestId)) {
       const maxRetries = adm.trial ? 0 : rt.cfg.maxRetries;
       let lastReason = '';
       for (let n = 0; n <= maxRetries; n++) {
@@ -377,9 +399,9 @@ export class CascadeEngine {
           ctl.dispose();
         }
       }
-      pendingFailover = { from: name, reason: lastReason };
+      failover.pending = { from: name, reason: lastReason };
     }
-    if (pendingFailover) this.hooks.onFailover?.(pendingFailover.from, null, pendingFailover.reason, requestId);
+    if (failover.pending) this.hooks.onFailover?.(failover.pending.from, null, failover.pending.reason, requestId);
     throw this.unavailable(attempts);
   }
 
@@ -392,23 +414,8 @@ export class CascadeEngine {
     const t0 = performance.now();
     const requestId = `r${++requestCounter}`;
     const attempts: RouterAttempt[] = [];
-    let pendingFailover: { from: string; reason: string } | null = null;
-    for (const { rt, model } of this.candidates(req.model)) {
-      const name = rt.cfg.name;
-      const unusable = this.unusableReason(rt);
-      if (unusable) {
-        attempts.push({ provider: name, model, outcome: 'skipped', reason: unusable.reason, error: unusable.text, latencyMs: 0 });
-        continue;
-      }
-      const adm = rt.breaker.admit();
-      if (!adm.allowed) {
-        attempts.push({ provider: name, model, outcome: 'skipped', reason: adm.reason, latencyMs: 0 });
-        continue;
-      }
-      if (pendingFailover) {
-        this.hooks.onFailover?.(pendingFailover.from, name, pendingFailover.reason, requestId);
-        pendingFailover = null;
-      }
+    const failover: FailoverState = { pending: null };
+    for (const { rt, model, name, adm } of this.admitted(req.model, attempts, failover, requestId)) {
       const maxRetries = adm.trial ? 0 : rt.cfg.maxRetries;
       let lastReason = '';
       for (let n = 0; n <= maxRetries; n++) {
@@ -467,9 +474,9 @@ export class CascadeEngine {
           void it.return?.(undefined)?.catch(() => undefined);
         }
       }
-      pendingFailover = { from: name, reason: lastReason };
+      failover.pending = { from: name, reason: lastReason };
     }
-    if (pendingFailover) this.hooks.onFailover?.(pendingFailover.from, null, pendingFailover.reason, requestId);
+    if (failover.pending) this.hooks.onFailover?.(failover.pending.from, null, failover.pending.reason, requestId);
     throw this.unavailable(attempts);
   }
 

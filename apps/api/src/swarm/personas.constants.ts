@@ -1,18 +1,10 @@
-import type { PersonaId } from '@app/contracts';
+import type { PersonaDto, PersonaId } from '@app/contracts';
 
-/** Static definition of a built-in persona (the prototype's `PERSONAS` table). Amounts in sats. */
-export interface PersonaDefinition {
-  id: PersonaId;
-  name: string;
-  role: string;
-  description: string;
-  capabilities: string[];
-  /** Lowercase keywords; a task whose lowercased description contains one is "on spec". */
-  preferredKeywords: string[];
-  rateSats: number;
-  baseBidSats: number;
-  jitterSats: number;
-}
+/**
+ * Static definition of a built-in persona (the prototype's `PERSONAS` table): the wire `PersonaDto` without the
+ * running agent. Amounts in sats; `preferredKeywords` are lowercase (a description containing one is "on spec").
+ */
+export type PersonaDefinition = Omit<PersonaDto, 'agentId'>;
 
 /** Agent id of a spawned persona. */
 export const personaAgentId = (id: PersonaId): string => `persona-${id}`;
