@@ -56,10 +56,11 @@ export class AppModule {
               }),
             ]
           : []),
+        // LlmRouterModule first: Express tries routes in registration order, and /v1/chat/completions is the hot path
+        LlmRouterModule,
         EventLogModule,
         AuthModule,
         SwarmModule,
-        LlmRouterModule,
         RealtimeModule,
       ],
       controllers: [HealthController],
