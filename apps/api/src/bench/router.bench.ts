@@ -5,6 +5,7 @@
  * 1. Added latency vs calling the upstream directly, median and p99, sequential and at 200 concurrent requests:
  *    - in-process: `LlmRouterService.complete()` vs the same HTTP client calling the upstream directly;
  *    - through our HTTP endpoint `POST /v1/chat/completions` (auth, validation, routing) vs the upstream over HTTP;
+ *      the server runs as its own process (`node dist/main.js`, like a real deployment), exactly as Portkey does;
  *    - Portkey's open-source gateway (`@portkey-ai/gateway`, run locally, same upstream, same client) for a ratio.
  *    Modes are interleaved in rounds so drift hits them alike.
  * 2. Failover cost during a primary outage (connection refused) of BENCH_OUTAGE_S seconds (default 60) with the
@@ -22,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { createApp } from '../app.factory';
-import { AuthService } from '../auth/auth.service';
 import { loadConfig } from '../config/app-config';
 import { OpenAiAdapter } from '../llm-router/adapters/openai.adapter';
 import { LlmRouterService } from '../llm-router/llm-router.service';
@@ -55,6 +55,25 @@ function post(url: string, body: string, headers: Record<string, string>): Promi
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Logs in to a running server as admin (password bench-admin-password) and creates an API key for the bench. */
+async function serverApiKey(appUrl: string): Promise<string> {
+  const login = await fetch(`${appUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-admin-password' }),
+  });
+  if (!login.ok) throw new Error(`login failed: ${login.status}`);
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const res = await fetch(`${appUrl}/api/api-keys`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ label: 'bench', role: 'admin' }),
+  });
+  if (!res.ok) throw new Error(`api key creation failed: ${res.status}`);
+  return ((await res.json()) as { key: string }).key;
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -153,11 +172,29 @@ async function main(): Promise<void> {
     delete (config as { REDIS_URL?: string }).REDIS_URL;
     const app = await createApp(config);
     await app.listen(0, '127.0.0.1');
-    const appUrl = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    const authSvc = app.get(AuthService);
-    const { principal } = await authSvc.login('admin', 'bench-admin-password', '127.0.0.1');
-    const { key } = await authSvc.createUserApiKey('bench', 'admin', principal);
     const router = app.get(LlmRouterService);
+
+    // our server as its own process (the product as deployed), for the HTTP modes, like the Portkey process
+    const serverPort = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn(process.execPath, [join(__dirname, '..', 'main.js')], {
+      env: {
+        ...process.env,
+        PORT: String(serverPort),
+        HOST: '127.0.0.1',
+        SQLITE_PATH: join(dir, 'server.db'),
+        ADMIN_PASSWORD: 'bench-admin-password',
+        LOG_LEVEL: 'error',
+        WEB_DIST: '',
+        LLM_PROVIDERS_PATH: yamlPath,
+        DATABASE_URL: '',
+        REDIS_URL: '',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(server);
+    const appUrl = `http://127.0.0.1:${serverPort}`;
+    if (!(await waitHttp(`${appUrl}/api/health`, 30_000))) throw new Error('our server process did not start');
+    const key = await serverApiKey(appUrl);
     const direct = new OpenAiAdapter(providerCfg('primary', primaryUrl));
     const directBackup = new OpenAiAdapter(providerCfg('backup', backupUrl));
 
