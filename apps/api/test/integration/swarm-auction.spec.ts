@@ -112,6 +112,25 @@ describe.each(databaseKinds())('swarm auctions and tasks (%s)', (db) => {
     await as(t, a1.key).post(`/api/tasks/${task.id}/complete`, { result: 'ok' }).expect(200);
   });
 
+  it('the deadline holds while the process is busy: a bid sent during a stall past closesAt is refused', async () => {
+    const task = (await as(t, operatorKey).post('/api/tasks', { description: 'busy process', auctionWindowMs: WINDOW }).expect(201)).body;
+    await as(t, a1.key).post(`/api/tasks/${task.id}/bids`, { bidSats: 40 }).expect(201);
+    // a bid is issued, then the event loop stalls (CPU-bound work) until well past the deadline: the close timer
+    // and the bid are both handled late, and the clock, not the order they run in, decides
+    const pending = as(t, a2.key).post(`/api/tasks/${task.id}/bids`, { bidSats: 2 }).then((r) => r);
+    const until = Date.parse(task.auctionClosesAt) + 150;
+    while (Date.now() < until) {
+      // busy: neither the close timer nor the HTTP request can run
+    }
+    const res = await pending;
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'swarm/auction_closed' });
+    const done = await waitStatus(task.id, 'assigned');
+    expect(done).toMatchObject({ assignedAgentId: a1.id, winningBidSats: 40 });
+    expect(done.bids.map((b: { agentId: string }) => b.agentId)).toEqual([a1.id]);
+    await as(t, a1.key).post(`/api/tasks/${task.id}/complete`, { result: 'ok' }).expect(200);
+  });
+
   it('no bids -> failed "no bids received"', async () => {
     const task = (await as(t, operatorKey).post('/api/tasks', { description: 'nobody wants this', auctionWindowMs: SHORT_WINDOW }).expect(201)).body;
     const done = await waitStatus(task.id, 'failed');
