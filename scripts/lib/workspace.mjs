@@ -76,7 +76,8 @@ export function readPackage(dir) {
 }
 
 /**
- * Runs a command with inherited stdio in its own process group.
+ * Runs a command with inherited stdio in its own process group. SIGINT/SIGTERM to this script stop the child's
+ * group and then exit this script (130/143), so an interrupted run never goes on to its next step.
  * @param {string} cmd
  * @param {string[]} args
  * @param {{ cwd?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number, onSpawn?: (child: import('node:child_process').ChildProcess) => void }} [opts]
@@ -101,7 +102,13 @@ export function run(cmd, args, opts = {}) {
             killTree(child);
           }, opts.timeoutMs)
         : null;
-    const forward = () => killTree(child, 'SIGTERM');
+    // Ctrl-C / SIGTERM (CI timeout): stop the child's whole group, then end this script too (no further steps)
+    let interrupted = null;
+    const forward = (sig) => {
+      interrupted = sig;
+      killTree(child, 'SIGTERM');
+      setTimeout(() => killTree(child, 'SIGKILL'), 5000).unref();
+    };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     opts.onSpawn?.(child);
@@ -109,6 +116,10 @@ export function run(cmd, args, opts = {}) {
       if (timer) clearTimeout(timer);
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
+      if (interrupted) {
+        process.stderr.write(`\n[error] ${interrupted}: stopped ${cmd} ${args.join(' ')}; aborting\n`);
+        process.exit(interrupted === 'SIGINT' ? 130 : 143);
+      }
       resolvePromise({ code: code ?? 1, signal: signal ?? null, ms: Date.now() - started, timedOut });
     };
     child.on('error', (err) => {
