@@ -322,6 +322,31 @@ export class CascadeEngine {
   }
 
   /**
+   * After failed attempt `n` (0-based) of `maxRetries` retries: decides whether to retry the same provider (only a
+   * closed breaker and a retryable error, per `nextStep`) and sleeps the backoff (ms) if so.
+   * @returns true to retry, false to move on to the next provider
+   * @throws AppError 499 `router/aborted` when the caller aborts during the backoff
+   */
+  private async backoffForRetry(
+    rt: ProviderRuntime,
+    err: ProviderCallError,
+    n: number,
+    maxRetries: number,
+    signal: AbortSignal | undefined,
+    attempts: RouterAttempt[],
+  ): Promise<boolean> {
+    if (rt.breaker.state !== 'closed') return false;
+    const step = nextStep(err, n, maxRetries - n, this.config);
+    if (step.action === 'next') return false;
+    try {
+      await sleep(step.delayMs, signal);
+    } catch {
+      throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
+    }
+    return rt.breaker.state === 'closed';
+  }
+
+  /**
    * Walks the candidates of a request in priority order, recording unusable and breaker-refused providers as
    * `skipped` attempts, and yields each admitted one (with its breaker admission). Announces a pending failover
    * (`failover.pending`, set by the caller after a provider gave up) when the next provider is admitted.
@@ -386,15 +411,7 @@ export class CascadeEngine {
           this.recordFailure(rt, err, latencyMs, adm.trial);
           attempts.push({ provider: name, model, outcome: 'error', reason: err.reason, error: err.message, latencyMs });
           lastReason = err.reason;
-          if (rt.breaker.state !== 'closed') break;
-          const step = nextStep(err, n, maxRetries - n, this.config);
-          if (step.action === 'next') break;
-          try {
-            await sleep(step.delayMs, req.signal);
-          } catch {
-            throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
-          }
-          if (rt.breaker.state !== 'closed') break;
+          if (!(await this.backoffForRetry(rt, err, n, maxRetries, req.signal, attempts))) break;
         } finally {
           ctl.dispose();
         }
@@ -460,15 +477,7 @@ export class CascadeEngine {
             throw new StreamInterruptedError(name, `Stream from ${name} failed after the first token (${err.reason}: ${err.message}); the answer is incomplete`, attempts);
           }
           lastReason = err.reason;
-          if (rt.breaker.state !== 'closed') break;
-          const step = nextStep(err, n, maxRetries - n, this.config);
-          if (step.action === 'next') break;
-          try {
-            await sleep(step.delayMs, req.signal);
-          } catch {
-            throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
-          }
-          if (rt.breaker.state !== 'closed') break;
+          if (!(await this.backoffForRetry(rt, err, n, maxRetries, req.signal, attempts))) break;
         } finally {
           ctl.dispose();
           void it.return?.(undefined)?.catch(() => undefined);
