@@ -192,23 +192,24 @@ export const EVENT_SPECS: Record<EventType, Spec> = {
   },
   'question.cancelled': { icon: '⊘', label: 'Question cancelled', describe: (_e, d) => join('cancelled', d.str(['question'], 60) ? `'${d.str(['question'], 60)}'` : 'a question') },
   'question.expired': { icon: '⚐', label: 'Question expired', describe: (_e, d) => join('expired unanswered', d.str(['question'], 60) ? `'${d.str(['question'], 60)}'` : '') },
+  // tool.* data carries the tool's name in `name`, so the agent is looked up by id only
   'tool.called': {
     icon: '⚒',
     label: 'Tool call',
-    describe: (_e, d) => colon(join(d.agent() || 'agent', 'called', d.str(['tool', 'name'], 40) || 'a tool'), d.str(['input', 'args', 'query'], 50)),
+    describe: (_e, d) => colon(join(d.agent(['agentId'], ['agentName']) || 'agent', 'called', d.str(['tool', 'name'], 40) || 'a tool'), d.str(['input', 'args', 'query'], 50)),
   },
   'tool.completed': {
     icon: '☑',
     label: 'Tool done',
     describe: (_e, d) => {
       const ms = d.num(['durationMs']);
-      return join(d.str(['tool', 'name'], 40) || 'tool', 'completed', d.agent() ? `for ${d.agent()}` : '', ms === null ? '' : `in ${ms} ms`);
+      return join(d.str(['tool', 'name'], 40) || 'tool', 'completed', d.agent(['agentId'], ['agentName']) ? `for ${d.agent(['agentId'], ['agentName'])}` : '', ms === null ? '' : `in ${ms} ms`);
     },
   },
   'tool.failed': {
     icon: '☒',
     label: 'Tool failed',
-    describe: (_e, d) => colon(join(d.str(['tool', 'name'], 40) || 'tool', 'failed', d.agent() ? `for ${d.agent()}` : ''), d.str(['error', 'reason', 'message'], 60)),
+    describe: (_e, d) => colon(join(d.str(['tool', 'name'], 40) || 'tool', 'failed', d.agent(['agentId'], ['agentName']) ? `for ${d.agent(['agentId'], ['agentName'])}` : ''), d.str(['error', 'reason', 'message'], 60)),
   },
   'system.info': { icon: 'ℹ', label: 'Info', describe: (_e, d) => d.str(['message', 'text'], 90) || 'system info' },
   'system.warning': { icon: '⚠', label: 'Warning', describe: (_e, d) => d.str(['message', 'text'], 90) || 'system warning' },

@@ -51,6 +51,10 @@ describe('formatEvent', () => {
       taskDescription: (id: string) => (id === 'task-1' ? 'write a parser for the ledger export format' : undefined),
       agentName: (id: string) => (id === 'persona-forge' ? 'forge' : undefined),
     };
+    // the tool's `name` is not the agent's name
+    expect(formatEvent(envelope('tool.failed', { name: 'llm.complete', reason: 'no provider' }, { taskId: 'task-1' }), ctx).text).toBe(
+      'llm.complete failed for forge: no provider',
+    );
     const bid = formatEvent(envelope('bid.submitted', { bidSats: 35, bidId: 'b1' }, { taskId: 'task-1' }), ctx);
     expect(bid.text).toBe("forge bid 35 sats on 'write a parser for the ledger export format'");
     expect(formatEvent(envelope('task.created', { description: 'write a parser for the ledger export format, with tests' })).text).toBe(
