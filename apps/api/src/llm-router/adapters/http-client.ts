@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { failureForNetworkError, failureForStatus, ProviderCallError } from '../router.errors';
 
 const httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 512, maxFreeSockets: 256 });
@@ -88,19 +89,29 @@ export function parseJsonBody<T>(text: string, what: string): T {
   }
 }
 
-/** Splits a byte stream into lines (NDJSON); trailing partial line is yielded at the end if non-empty. */
-export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
+/**
+ * Every line of a byte stream (`\n` or `\r\n` endings, empty lines included), plus a final unterminated line when
+ * `partialLast`. Decodes UTF-8 across chunk boundaries, so a character split between two network chunks is never
+ * mangled.
+ */
+async function* rawLines(res: IncomingMessage, partialLast: boolean): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
   let buf = '';
   for await (const chunk of res as AsyncIterable<Buffer>) {
-    buf += chunk.toString('utf8');
+    buf += decoder.write(chunk);
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).replace(/\r$/, '');
+      yield buf.slice(0, nl).replace(/\r$/, '');
       buf = buf.slice(nl + 1);
-      if (line.trim() !== '') yield line;
     }
   }
-  if (buf.trim() !== '') yield buf;
+  buf += decoder.end();
+  if (partialLast && buf !== '') yield buf;
+}
+
+/** Splits a byte stream into non-empty lines (NDJSON). */
+export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
+  for await (const line of rawLines(res, true)) if (line.trim() !== '') yield line;
 }
 
 /** A server-sent event (`event:` name, joined `data:` lines). */
@@ -109,28 +120,22 @@ export interface SseEvent {
   data: string;
 }
 
-/** Parses a text/event-stream body into events. */
+/**
+ * Parses a text/event-stream body into events (WHATWG SSE: a blank line ends an event, `:` lines are comments); a
+ * final line cut off mid-way is ignored.
+ */
 export async function* sseEvents(res: IncomingMessage): AsyncGenerator<SseEvent> {
   let event: string | null = null;
   let data: string[] = [];
-  let buf = '';
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    buf += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).replace(/\r$/, '');
-      buf = buf.slice(nl + 1);
-      if (line === '') {
-        if (data.length > 0 || event) yield { event, data: data.join('\n') };
-        event = null;
-        data = [];
-      } else if (line.startsWith(':')) {
-        continue;
-      } else if (line.startsWith('data:')) {
-        data.push(line.slice(5).replace(/^ /, ''));
-      } else if (line.startsWith('event:')) {
-        event = line.slice(6).trim();
-      }
+  for await (const line of rawLines(res, false)) {
+    if (line === '') {
+      if (data.length > 0 || event) yield { event, data: data.join('\n') };
+      event = null;
+      data = [];
+    } else if (line.startsWith('data:')) {
+      data.push(line.slice(5).replace(/^ /, ''));
+    } else if (line.startsWith('event:')) {
+      event = line.slice(6).trim();
     }
   }
   if (data.length > 0) yield { event, data: data.join('\n') };
