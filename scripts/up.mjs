@@ -35,7 +35,7 @@ process.stdout.write(
     `   port: ${env.PORT ?? 3000}\n\n`,
 );
 // own process group: a terminal Ctrl-C reaches only this script, which forwards one SIGTERM (graceful shutdown)
-const server = spawn(process.execPath, [main], { cwd: ROOT, env, stdio: 'inherit', detached: process.platform !== 'win32' });
+const server = spawn(process.execPath, [main], { cwd: ROOT, env: { ...env, NODE_ENV: env.NODE_ENV ?? 'production' }, stdio: 'inherit', detached: process.platform !== 'win32' });
 let stopping = false;
 const stop = (signal) => {
   if (stopping) {

@@ -1,10 +1,10 @@
+import fastifyCookie from '@fastify/cookie';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
-import { AppModule } from './app.module';
+import { AppModule, webDistToServe } from './app.module';
 import { AppError } from './common/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
@@ -13,48 +13,51 @@ import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
-/** Max JSON body accepted by the API. */
-export const JSON_BODY_LIMIT = '256kb';
-
-/** Maps a body-parser failure (malformed JSON, too large) to an AppError with a stable code; null for other errors. */
-function bodyParserError(err: unknown): AppError | null {
-  const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.parse.failed') return new AppError('request/malformed_json', 'Malformed JSON body', 400);
-  if (type === 'entity.too.large') return new AppError('request/payload_too_large', `Request body larger than ${JSON_BODY_LIMIT}`, 413);
-  return null;
-}
+/** Max JSON body accepted by the API, in bytes (256 KiB); larger bodies get 413 `request/payload_too_large`. */
+export const JSON_BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
- * Builds the configured Nest application (not listening): security headers, cookies, body limit, validation,
- * error filter, Socket.IO adapter (Redis when REDIS_URL is set), Swagger at /api/docs and /api/docs-json.
+ * Builds the configured Nest application (not listening) on Fastify (ADR 0006): security headers, cookies, body
+ * limit, validation, error filter, Socket.IO adapter (Redis when REDIS_URL is set), the dashboard's static files,
+ * Swagger at /api/docs and /api/docs-json.
  */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
+  const adapter = new FastifyAdapter({
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    trustProxy: 'loopback',
+    // no Nest middleware in this app (security headers and cookies are Fastify hooks): skip @fastify/middie's
+    // per-request hook. Adding a Nest middleware later means removing this line.
+    skipMiddie: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
   });
-  app.set('trust proxy', 'loopback');
-  app.disable('x-powered-by');
-  app.set('etag', false); // API responses are dynamic; hashing every body costs latency for nothing
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
-  // body-parser errors would reach Nest as a bare SyntaxError (-> generic 400); give them their stable codes here
-  app.use((err: unknown, _req: unknown, _res: unknown, next: (e?: unknown) => void) => next(bodyParserError(err) ?? err));
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'", 'ws:', 'wss:'],
-          upgradeInsecureRequests: null,
-        },
+  const fastify = app.getHttpAdapter().getInstance();
+  // one helmet middleware built once and run as a callback hook (@fastify/helmet rebuilds helmet on every request)
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        upgradeInsecureRequests: null,
       },
-      crossOriginEmbedderPolicy: false,
-    }),
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  fastify.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)));
+  await app.register(fastifyCookie);
+  // Fastify's JSON parser (prototype-poisoning checks included), with malformed or empty bodies as a stable
+  // `request/malformed_json` (Nest would turn Fastify's error into a bare 400); over-limit bodies get 413 from Fastify
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: JSON_BODY_LIMIT_BYTES }, (req, body, done) =>
+    parseJson(req as never, body as never, (err, value) => (err ? done(new AppError('request/malformed_json', 'Malformed JSON body', 400)) : done(null, value))),
   );
-  app.use(cookieParser());
+  const webDist = webDistToServe(config);
+  // built files get one exact route each (wildcard off); other page paths fall back to index.html (SpaController)
+  if (webDist) app.useStaticAssets({ root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
   const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length > 0) app.enableCors({ origin: origins, credentials: true });
   app.useGlobalPipes(
@@ -68,9 +71,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
         .catch(() => undefined);
     }),
   );
-  const adapter = new RealtimeIoAdapter(app, config);
-  await adapter.connectRedis();
-  app.useWebSocketAdapter(adapter);
+  const io = new RealtimeIoAdapter(app, config);
+  await io.connectRedis();
+  app.useWebSocketAdapter(io);
   app.enableShutdownHooks();
 
   const doc = new DocumentBuilder()

@@ -1,6 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { ServeStaticModule } from '@nestjs/serve-static';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { existsSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { LlmRouterModule } from './llm-router/llm-router.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
+import { SpaController } from './web/spa.controller';
 
 @Global()
 @Module({})
@@ -27,12 +27,17 @@ export function defaultWebDist(): string {
   return join(__dirname, '..', '..', 'web', 'dist');
 }
 
+/** The built dashboard directory to serve (WEB_DIST, else the workspace's web build); null when disabled or not built. */
+export function webDistToServe(config: AppConfig): string | null {
+  const webDist = config.WEB_DIST ?? defaultWebDist();
+  return webDist !== '' && existsSync(join(webDist, 'index.html')) ? webDist : null;
+}
+
 /** The whole product as one Nest module, built from a validated config. */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const webDist = config.WEB_DIST ?? defaultWebDist();
-    const serveWeb = webDist !== '' && existsSync(join(webDist, 'index.html'));
+    const serveWeb = webDistToServe(config) !== null;
     return {
       module: AppModule,
       imports: [
@@ -48,22 +53,13 @@ export class AppModule {
             { name: 'public', ttl: 60_000, limit: 600 },
           ],
         }),
-        ...(serveWeb
-          ? [
-              ServeStaticModule.forRoot({
-                rootPath: webDist,
-                exclude: ['/api/{*path}', '/v1/{*path}', '/metrics', '/socket.io/{*path}'],
-              }),
-            ]
-          : []),
-        // LlmRouterModule first: Express tries routes in registration order, and /v1/chat/completions is the hot path
         LlmRouterModule,
         EventLogModule,
         AuthModule,
         SwarmModule,
         RealtimeModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, ...(serveWeb ? [SpaController] : [])],
     };
   }
 }

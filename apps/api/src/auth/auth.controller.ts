@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Ip, Post, Req, Res, UseGuards 
 import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { MeResponse } from '@app/contracts';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/auth.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -28,17 +28,17 @@ export class AuthController {
   @ApiOperation({ summary: 'Log in with username + password; sets the httpOnly session cookie and returns a CSRF token' })
   @ApiOkResponse({ type: MeResponseDto })
   @ApiErrors(400, 401, 429)
-  async login(@Body() body: LoginDto, @Ip() ip: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MeResponse> {
+  async login(@Body() body: LoginDto, @Ip() ip: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<MeResponse> {
     const { token, principal } = await this.auth.login(body.username, body.password, ip);
     const cfg = this.config;
-    res.cookie(SESSION_COOKIE, token, {
+    void res.setCookie(SESSION_COOKIE, token, {
       httpOnly: true,
       sameSite: 'lax',
       secure: cfg.COOKIE_SECURE,
       path: '/',
-      maxAge: cfg.SESSION_TTL_HOURS * 3_600_000,
+      maxAge: cfg.SESSION_TTL_HOURS * 3_600, // seconds (RFC 6265 Max-Age)
     });
-    (req.cookies as Record<string, string>)[SESSION_COOKIE] = token;
+    req.cookies = { ...req.cookies, [SESSION_COOKIE]: token };
     const { sessionId: _s, ...pub } = principal;
     return { principal: pub, csrfToken: this.csrf.generate(req, res) };
   }
@@ -49,9 +49,9 @@ export class AuthController {
   @ApiOperation({ summary: 'End the current session' })
   @ApiNoContentResponse({ description: 'Session ended, cookie cleared' })
   @ApiErrors(401, 403)
-  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    await this.auth.logout((req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE]);
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
+  async logout(@Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<void> {
+    await this.auth.logout(req.cookies?.[SESSION_COOKIE]);
+    void res.clearCookie(SESSION_COOKIE, { path: '/' });
   }
 
   @Get('me')
@@ -60,7 +60,7 @@ export class AuthController {
   @ApiOperation({ summary: 'The caller, and a fresh CSRF token for cookie sessions' })
   @ApiOkResponse({ type: MeResponseDto })
   @ApiErrors(401)
-  me(@Req() req: Request & { principal: ResolvedPrincipal }, @Res({ passthrough: true }) res: Response): MeResponse {
+  me(@Req() req: FastifyRequest & { principal: ResolvedPrincipal }, @Res({ passthrough: true }) res: FastifyReply): MeResponse {
     const { sessionId, ...principal } = req.principal;
     return { principal, csrfToken: sessionId ? this.csrf.generate(req, res, false) : '' };
   }

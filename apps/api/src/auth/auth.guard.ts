@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@app/contracts';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/app-error';
 import { IS_PUBLIC_KEY, ROLES_KEY } from '../common/decorators/auth.decorators';
 import { SESSION_COOKIE } from './auth.constants';
@@ -11,7 +11,7 @@ import { CsrfService } from './csrf.service';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Reads `Authorization: Bearer <token>`; null when absent or not a bearer header. */
-export function bearerToken(req: Request): string | null {
+export function bearerToken(req: { headers: FastifyRequest['headers'] }): string | null {
   const h = req.headers.authorization;
   if (!h || !h.startsWith('Bearer ')) return null;
   return h.slice(7).trim() || null;
@@ -34,14 +34,14 @@ export class AuthGuard implements CanActivate {
     if (ctx.getType() !== 'http') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
-    const req = ctx.switchToHttp().getRequest<Request & { principal?: ResolvedPrincipal }>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: ResolvedPrincipal }>();
     const bearer = bearerToken(req);
     let principal: ResolvedPrincipal | null = null;
     if (bearer) {
       principal = await this.auth.resolveToken(bearer);
       if (!principal) throw new AppError('auth/invalid_token', 'Invalid, expired or revoked token', 401);
     } else {
-      const cookie = (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE];
+      const cookie = req.cookies?.[SESSION_COOKIE];
       principal = cookie ? await this.auth.resolveToken(cookie) : null;
       if (!principal) throw new AppError('auth/unauthenticated', 'Login or send an API key (Authorization: Bearer mck_...)', 401);
       if (!SAFE_METHODS.has(req.method) && !this.csrf.validate(req)) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { doubleCsrf, type DoubleCsrfUtilities } from 'csrf-csrf';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -9,7 +9,8 @@ import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './auth.constants';
 
 /**
  * CSRF defence for cookie sessions: signed double-submit token (csrf-csrf) bound to the session cookie.
- * The HMAC secret is created once and kept in `meta.csrf_secret`, so tokens survive restarts.
+ * The HMAC secret is created once and kept in `meta.csrf_secret`, so tokens survive restarts. csrf-csrf only needs
+ * `req.cookies`, `req.headers` and `res.cookie(name, value, options)`, which @fastify/cookie provides.
  */
 @Injectable()
 export class CsrfService implements OnModuleInit {
@@ -25,10 +26,10 @@ export class CsrfService implements OnModuleInit {
     const secret = await this.loadSecret();
     this.utils = doubleCsrf({
       getSecret: () => secret,
-      getSessionIdentifier: (req) => (req.cookies as Record<string, string> | undefined)?.[SESSION_COOKIE] ?? '',
+      getSessionIdentifier: (req: { cookies?: Record<string, string | undefined> }) => req.cookies?.[SESSION_COOKIE] ?? '',
       cookieName: CSRF_COOKIE,
       cookieOptions: { sameSite: 'strict', path: '/', secure: this.config.COOKIE_SECURE, httpOnly: true },
-      getCsrfTokenFromRequest: (req) => req.headers[CSRF_HEADER] as string | undefined,
+      getCsrfTokenFromRequest: (req: { headers: Record<string, string | string[] | undefined> }) => req.headers[CSRF_HEADER] as string | undefined,
     });
   }
 
@@ -36,13 +37,13 @@ export class CsrfService implements OnModuleInit {
    * Issues a token (and its cookie) for the session on `req.cookies`. With `rotate: false` an existing valid
    * token is kept, so tabs holding it keep working.
    */
-  generate(req: Request, res: Response, rotate = true): string {
-    return this.utils.generateCsrfToken(req, res, { overwrite: rotate });
+  generate(req: FastifyRequest, res: FastifyReply, rotate = true): string {
+    return this.utils.generateCsrfToken(req as never, res as never, { overwrite: rotate });
   }
 
   /** True when the request carries a valid token for its session cookie. */
-  validate(req: Request): boolean {
-    return this.utils.validateRequest(req);
+  validate(req: FastifyRequest): boolean {
+    return this.utils.validateRequest(req as never);
   }
 
   private async loadSecret(): Promise<string> {

@@ -10,7 +10,8 @@
  *    Modes are interleaved in rounds so drift hits them alike.
  * 2. Failover cost during a primary outage (connection refused) of BENCH_OUTAGE_S seconds (default 60) with the
  *    shipped breaker defaults (threshold 5, recovery 60 s, 2 half-open trials, 2 retries with backoff): primary
- *    attempts made and added latency per request (vs the backup alone), overall and once the breaker is open.
+ *    attempts made and added latency per request (vs the backup called directly right after each routed request),
+ *    overall and once the breaker is open.
  * The last line printed is one JSON object `{"bench":"router", ...}`. All times in ms.
  * Env: BENCH_SEQ (requests per mode per round, default 200), BENCH_ROUNDS (default 8), BENCH_CONC (default 200),
  * BENCH_CONC_ROUNDS (default 6), BENCH_OUTAGE_S (default 60), BENCH_OUTAGE_GAP_MS (think time, default 50).
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
         ],
       }),
     );
-    const config = loadConfig({ SQLITE_PATH: join(dir, 'bench.db'), ADMIN_PASSWORD: 'bench-admin-password', LOG_LEVEL: 'error', WEB_DIST: '', REDIS_URL: '', DATABASE_URL: '', LLM_PROVIDERS_PATH: yamlPath });
+    const config = loadConfig({ SQLITE_PATH: join(dir, 'bench.db'), ADMIN_PASSWORD: 'bench-admin-password', LOG_LEVEL: 'error', WEB_DIST: '', REDIS_URL: '', DATABASE_URL: '', LLM_PROVIDERS_PATH: yamlPath, NODE_ENV: 'production' });
     delete (config as { DATABASE_URL?: string }).DATABASE_URL;
     delete (config as { REDIS_URL?: string }).REDIS_URL;
     const app = await createApp(config);
@@ -184,6 +185,7 @@ async function main(): Promise<void> {
         SQLITE_PATH: join(dir, 'server.db'),
         ADMIN_PASSWORD: 'bench-admin-password',
         LOG_LEVEL: 'error',
+        NODE_ENV: 'production', // as deployed (Dockerfile, npm run up)
         WEB_DIST: '',
         LLM_PROVIDERS_PATH: yamlPath,
         DATABASE_URL: '',
@@ -260,13 +262,12 @@ async function main(): Promise<void> {
     process.stderr.write(`added (ms): ${JSON.stringify(overhead)}\nportkey/ours (HTTP added median): ${JSON.stringify(portkeyVsOurs)}\n`);
 
     // 2. outage
-    // baseline: the backup called directly with the same think time between requests as the outage loop
+    // baseline: the backup called directly, interleaved with the outage loop (one direct call after each routed
+    // request, same think time), so both see the same machine state
+    const directBackupCall = () =>
+      timed(() => directBackup.complete({ messages: MESSAGES, model: 'gpt-4o-mini', temperature: 0.7, maxTokens: null, signal: new AbortController().signal, timedOut: () => false }));
     const backupBase: number[] = [];
-    for (let i = 0; i < Math.min(200, Math.max(20, Math.round(5000 / Math.max(GAP_MS, 1)))); i++) {
-      backupBase.push(await timed(() => directBackup.complete({ messages: MESSAGES, model: 'gpt-4o-mini', temperature: 0.7, maxTokens: null, signal: new AbortController().signal, timedOut: () => false })));
-      await sleep(GAP_MS);
-    }
-    const base = pct(backupBase, 0.5);
+    for (let i = 0; i < 50; i++) await directBackupCall(); // warm the baseline client
     await router.control('primary', 'reset_circuit');
     const chats0 = (await ipc({ cmd: 'count' })).primaryChats;
     await ipc({ cmd: 'outage', on: true });
@@ -276,10 +277,12 @@ async function main(): Promise<void> {
       const r = await router.complete({ messages: MESSAGES });
       const tries = r.attempts.filter((a) => a.provider === 'primary' && a.outcome !== 'skipped').length;
       outage.push({ t: performance.now() - t0, latency: r.latencyMs, primaryTries: tries, servedBy: r.provider, open: r.attempts[0].reason === 'circuit_open' });
+      backupBase.push(await directBackupCall());
       await sleep(GAP_MS);
     }
     await ipc({ cmd: 'outage', on: false });
     const chats1 = (await ipc({ cmd: 'count' })).primaryChats;
+    const base = pct(backupBase, 0.5);
     const addedAll = outage.map((o) => o.latency - base);
     const afterOpen = outage.filter((o) => o.open).map((o) => o.latency - base);
     const primaryAttempts = outage.reduce((a, o) => a + o.primaryTries, 0);

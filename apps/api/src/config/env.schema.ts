@@ -95,6 +95,13 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
 
+  /**
+   * `production` (Docker image, `npm run up`) turns off development-time guards that cost per-request time, such as
+   * the event log's nested-write check (AsyncLocalStorage, which enables promise hooks process-wide on Node 20).
+   */
+  @IsOptional() @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 }

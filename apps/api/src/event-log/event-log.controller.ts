@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { EventEnvelope, EventPage, EventSummary, Principal } from '@app/contracts';
 import { stringify } from 'csv-stringify';
-import type { Response } from 'express';
+import { Readable, pipeline } from 'node:stream';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
 import { AppError } from '../common/app-error';
@@ -69,29 +69,28 @@ export class EventLogController {
     },
   })
   @ApiErrors(400, 401)
-  async export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal, @Res() res: Response): Promise<void> {
+  export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal): StreamableFile {
     const filter = toFilter({ ...q, before: q.before }, p);
     const format = q.format ?? 'ndjson';
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    res.setHeader('content-disposition', `attachment; filename="events-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    const disposition = `attachment; filename="events-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`;
+    // streamed with backpressure; a client that goes away stops the iteration (the stream is destroyed)
+    const events = this.events.iterate(filter);
     if (format === 'ndjson') {
-      res.type('application/x-ndjson');
-      for await (const e of this.events.iterate(filter)) {
-        if (!res.write(JSON.stringify(e) + '\n')) await new Promise((r) => res.once('drain', r));
-      }
-      res.end();
-      return;
+      const ndjson = Readable.from((async function* () {
+        for await (const e of events) yield JSON.stringify(e) + '\n';
+      })(), { objectMode: false });
+      return new StreamableFile(ndjson, { type: 'application/x-ndjson', disposition });
     }
-    res.type('text/csv');
     const csv = stringify({
       header: true,
       columns: ['seq', 'id', 'type', 'source', 'channel', 'taskId', 'agentId', 'data', 'createdAt'],
     });
-    csv.pipe(res);
-    for await (const e of this.events.iterate(filter)) {
-      if (!csv.write({ ...e, data: JSON.stringify(e.data) })) await new Promise((r) => csv.once('drain', r));
-    }
-    csv.end();
+    const rows = Readable.from((async function* () {
+      for await (const e of events) yield { ...e, data: JSON.stringify(e.data) };
+    })());
+    pipeline(rows, csv, () => undefined); // an error destroys csv, which ends the response
+    return new StreamableFile(csv, { type: 'text/csv', disposition });
   }
 
   @Get(':id')

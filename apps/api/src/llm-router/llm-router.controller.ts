@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { RouterConfigDto, RouterControlResponse, RouterMetricsDto, RouterProviderDto, RouterStatusDto } from '@app/contracts';
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/auth.decorators';
 import {
@@ -15,13 +16,15 @@ import { RouterCompleteDto, RouterCompleteResponseDto, RouterControlDto } from '
 import { LlmRouterService } from './llm-router.service';
 import type { CompletionResult } from './llm-router.types';
 
-/** Aborts when the client goes away before the response is written. */
-export function abortOnClose(req: Request, res: Response): AbortController {
+/**
+ * Aborts when the client goes away before the response is written: a Node `ServerResponse` emits `close` both after
+ * it finished and when the connection closed early; only the second aborts.
+ */
+export function abortOnClose(res: ServerResponse): AbortController {
   const ac = new AbortController();
-  res.on('close', () => {
+  res.once('close', () => {
     if (!res.writableFinished) ac.abort();
   });
-  req.on('aborted', () => ac.abort());
   return ac;
 }
 
@@ -44,11 +47,11 @@ export class LlmRouterController {
   })
   @ApiOkResponse({ type: RouterCompleteResponseDto })
   @ApiErrors(400, 401, 403, 404, 503)
-  async complete(@Body() dto: RouterCompleteDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<CompletionResult> {
-    const ac = abortOnClose(req, res);
+  async complete(@Body() dto: RouterCompleteDto, @Res({ passthrough: true }) res: FastifyReply): Promise<CompletionResult> {
+    const ac = abortOnClose(res.raw);
     const r = await this.router.complete({ messages: dto.messages, model: dto.model, temperature: dto.temperature, max_tokens: dto.max_tokens, signal: ac.signal });
-    res.setHeader('x-router-provider', r.provider);
-    res.setHeader('x-router-attempts', String(r.attempts.filter((a) => a.outcome !== 'skipped').length));
+    void res.header('x-router-provider', r.provider);
+    void res.header('x-router-attempts', String(r.attempts.filter((a) => a.outcome !== 'skipped').length));
     const { finishReason: _omit, ...body } = r;
     return body;
   }

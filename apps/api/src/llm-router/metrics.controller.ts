@@ -1,6 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { PROMETHEUS_METRICS_EXAMPLE } from './dto/router-responses.dto';
 import { RouterPromMetrics } from './router-prom.metrics';
@@ -20,9 +20,9 @@ export class MetricsController {
     content: { 'text/plain': { schema: { type: 'string', example: PROMETHEUS_METRICS_EXAMPLE } } },
   })
   @ApiErrors(401)
-  async metrics(@Res() res: Response): Promise<void> {
+  async metrics(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     const body = await this.prom.registry.metrics();
-    res.setHeader('content-type', this.prom.registry.contentType);
-    res.status(200).send(body);
+    void res.header('content-type', this.prom.registry.contentType);
+    return body;
   }
 }

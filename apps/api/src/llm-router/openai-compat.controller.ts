@@ -1,83 +1,43 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { plainToInstance } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested, validateSync } from 'class-validator';
-import { Type } from 'class-transformer';
-import type { Request, Response } from 'express';
+import Ajv from 'ajv';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../common/app-error';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/auth.decorators';
 import { StreamInterruptedError } from './cascade-engine';
 import { CHAT_COMPLETION_SSE_EXAMPLE, OpenAiChatCompletionDto, OpenAiModelListDto } from './dto/router-responses.dto';
-import { MAX_MESSAGE_CHARS, MAX_MESSAGES, MAX_TOKENS_LIMIT } from './dto/router.dto';
+import { OPENAI_CHAT_REQUEST_SCHEMA, type OpenAiChatRequest } from './dto/openai-chat.schema';
+import { MAX_MESSAGE_CHARS } from './dto/router.dto';
 import { abortOnClose } from './llm-router.controller';
 import { LlmRouterService } from './llm-router.service';
 import type { ChatMessage } from './llm-router.types';
 import { defaultModel } from './providers-config';
 
-class OaiMessage {
-  @IsIn(['system', 'user', 'assistant', 'developer'])
-  role: 'system' | 'user' | 'assistant' | 'developer';
+/** OPENAI_CHAT_REQUEST_SCHEMA compiled once (ajv, strict types: "5" is not an integer; `example` is an OpenAPI annotation). */
+const validateChatRequest = new Ajv({ allErrors: true, coerceTypes: false, keywords: ['example'] }).compile<OpenAiChatRequest>(OPENAI_CHAT_REQUEST_SCHEMA);
 
-  /** A string, or an array of `{type:'text', text}` parts (joined). */
-  @IsOptional()
-  content: unknown;
+/**
+ * Validates an OpenAI chat request body against OPENAI_CHAT_REQUEST_SCHEMA (unknown extra fields are accepted, as
+ * OpenAI SDKs send them). @throws AppError 400 `request/bad_request` listing what is wrong, e.g.
+ * `body/messages must NOT have fewer than 1 items`.
+ */
+export function parseOpenAiRequest(body: unknown): OpenAiChatRequest {
+  if (validateChatRequest(body)) return body;
+  const problems = (validateChatRequest.errors ?? []).map((e) => `body${e.instancePath} ${e.message ?? 'is invalid'}`);
+  throw new AppError('request/bad_request', [...new Set(problems)].slice(0, 10).join('; '), 400);
 }
 
-class OaiChatRequest {
-  @IsString() @MinLength(1) @MaxLength(200)
-  model: string;
-
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_MESSAGES) @ValidateNested({ each: true }) @Type(() => OaiMessage)
-  messages: OaiMessage[];
-
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(2)
-  temperature?: number;
-
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_TOKENS_LIMIT)
-  max_tokens?: number;
-
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_TOKENS_LIMIT)
-  max_completion_tokens?: number;
-
-  @IsOptional() @IsBoolean()
-  stream?: boolean;
-
-  @IsOptional()
-  stream_options?: { include_usage?: boolean };
-
-  @IsOptional() @IsInt() @Min(1) @Max(1)
-  n?: number;
-}
-
-function textOf(content: unknown, i: number): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    const parts = content.map((p) => (p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' ? (p as { text?: unknown }).text : undefined));
-    if (parts.every((t) => typeof t === 'string')) return (parts as string[]).join('');
-  }
-  throw new AppError('request/bad_request', `messages[${i}].content must be a string or an array of text parts`, 400);
-}
-
-/** Validates an OpenAI chat request (unknown extra fields are accepted, as OpenAI SDKs send them). @throws AppError 400 */
-export function parseOpenAiRequest(body: unknown): { req: OaiChatRequest; messages: ChatMessage[] } {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AppError('request/bad_request', 'Body must be a JSON object', 400);
-  const req = plainToInstance(OaiChatRequest, body);
-  const errors = validateSync(req, { whitelist: false, forbidUnknownValues: false });
-  if (errors.length > 0) {
-    const flat = (es: typeof errors, prefix = ''): string[] =>
-      es.flatMap((e) => [
-        ...Object.values(e.constraints ?? {}).map((m) => `${prefix}${m}`),
-        ...flat(e.children ?? [], `${prefix}${e.property}.`),
-      ]);
-    throw new AppError('request/bad_request', flat(errors).join('; '), 400);
-  }
-  const messages = req.messages.map((m, i) => {
-    const text = textOf(m.content, i);
+/**
+ * Maps a request that passed OPENAI_CHAT_REQUEST_SCHEMA to router messages (`developer` becomes `system`, text parts
+ * are joined). @throws AppError 400 `request/bad_request` when joined parts exceed MAX_MESSAGE_CHARS.
+ */
+export function toChatMessages(req: OpenAiChatRequest): ChatMessage[] {
+  return req.messages.map((m, i) => {
+    const text = typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p) => p.text).join('') : '';
     if (text.length > MAX_MESSAGE_CHARS) throw new AppError('request/bad_request', `messages[${i}].content is longer than ${MAX_MESSAGE_CHARS} characters`, 400);
-    return { role: m.role === 'developer' ? 'system' : m.role, content: text } as ChatMessage;
+    return { role: m.role === 'developer' ? 'system' : m.role, content: text };
   });
-  return { req, messages };
 }
 
 const created = () => Math.floor(Date.now() / 1000);
@@ -116,7 +76,8 @@ export class OpenAiCompatController {
       'Streaming: failover happens only before the first token. If the serving provider fails after it, the stream ends ' +
       'with `data: {"error": {...}}` and no `[DONE]` (never a clean end).',
   })
-  @ApiBody({ schema: { type: 'object', required: ['model', 'messages'], properties: { model: { type: 'string', example: 'auto' }, messages: { type: 'array', items: { type: 'object' } }, temperature: { type: 'number' }, max_tokens: { type: 'integer' }, stream: { type: 'boolean' } } } })
+  // one schema: compiled by ajv for validation (after the auth guard) and published in Swagger
+  @ApiBody({ schema: OPENAI_CHAT_REQUEST_SCHEMA as never })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiExtraModels(OpenAiChatCompletionDto)
   @ApiOkResponse({
@@ -127,16 +88,20 @@ export class OpenAiCompatController {
     },
   })
   @ApiErrors(400, 401, 403, 404, 503)
-  async chat(@Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const { req: oai, messages } = parseOpenAiRequest(body);
-    const ac = abortOnClose(req, res);
+  async chat(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const oai = parseOpenAiRequest(body);
+    const messages = toChatMessages(oai);
+    const res = reply.raw;
+    const ac = abortOnClose(res);
     const routed = { messages, model: oai.model, temperature: oai.temperature, max_tokens: oai.max_completion_tokens ?? oai.max_tokens, signal: ac.signal };
     const id = `chatcmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
     if (!oai.stream) {
       const r = await this.router.complete(routed);
-      res.setHeader('x-router-provider', r.provider);
-      res.setHeader('x-router-attempts', String(r.attempts.filter((a) => a.outcome !== 'skipped').length));
-      res.status(200).json({
+      void reply
+        .status(200)
+        .header('x-router-provider', r.provider)
+        .header('x-router-attempts', String(r.attempts.filter((a) => a.outcome !== 'skipped').length))
+        .send({
         id,
         object: 'chat.completion',
         created: created(),
@@ -156,12 +121,16 @@ export class OpenAiCompatController {
       for await (const ev of this.router.stream(routed)) {
         if (ev.type === 'start') {
           model = ev.model;
-          res.status(200);
-          res.setHeader('content-type', 'text/event-stream; charset=utf-8');
-          res.setHeader('cache-control', 'no-cache, no-transform');
-          res.setHeader('connection', 'keep-alive');
-          res.setHeader('x-accel-buffering', 'no');
-          res.setHeader('x-router-provider', ev.provider);
+          // from here on the raw response is ours (Fastify steps aside); headers set by hooks (helmet) are carried over
+          reply.hijack();
+          res.writeHead(200, {
+            ...(reply.getHeaders() as Record<string, string>),
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache, no-transform',
+            connection: 'keep-alive',
+            'x-accel-buffering': 'no',
+            'x-router-provider': ev.provider,
+          });
           res.flushHeaders();
           open = true;
           send(chunk({ role: 'assistant', content: '' }, null));

@@ -89,7 +89,7 @@ export function failureForNetworkError(err: unknown, timedOut: boolean): Provide
   const e = err as { code?: string; message?: string; name?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code;
   if (timedOut) return new ProviderCallError('timeout', 'timed out');
-  if (e?.name === 'AbortError' || code === 'ABORT_ERR') return new ProviderCallError('aborted', 'aborted by caller');
+  if (e?.name === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return new ProviderCallError('aborted', 'aborted by caller');
   if (code === 'ECONNREFUSED') return new ProviderCallError('connection_refused', 'connection refused');
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || /socket hang up/i.test(e?.message ?? '')) {
     return new ProviderCallError('connection_reset', 'connection reset');
@@ -97,7 +97,7 @@ export function failureForNetworkError(err: unknown, timedOut: boolean): Provide
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return new ProviderCallError('connection_refused', `host unreachable (${code})`);
   }
-  if (code === 'ETIMEDOUT') return new ProviderCallError('timeout', 'connect timed out');
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return new ProviderCallError('timeout', 'connect timed out');
   return new ProviderCallError('connection_reset', e?.message ?? String(err));
 }
 

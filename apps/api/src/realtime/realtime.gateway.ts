@@ -11,7 +11,7 @@ import {
   type SubscribeAck,
   type UnsubscribeAck,
 } from '@app/contracts';
-import cookieParser from 'cookie-parser';
+import fastifyCookie from '@fastify/cookie';
 import type { Namespace, Socket } from 'socket.io';
 import { AUTH_CREDENTIAL_REVOKED, type CredentialRevoked, SESSION_COOKIE } from '../auth/auth.constants';
 import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
@@ -97,7 +97,6 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   private lastFlush = 0;
   private mobilePending = new Map<string, EventEnvelope>();
   private mobileTimer: NodeJS.Timeout | null = null;
-  private readonly parseCookies = cookieParser();
   /** Sockets replaying a room: live frames for them are held back here and sent after the replay. */
   private readonly replaying = new Map<string, Map<string, EventEnvelope[]>>();
   /** Counters for tests and metrics. */
@@ -136,9 +135,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   private async authenticate(socket: LiveSocket): Promise<ResolvedPrincipal | null> {
     const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof fromAuth === 'string' && fromAuth) return this.auth.resolveToken(fromAuth);
-    const req = { headers: socket.handshake.headers, cookies: undefined as Record<string, string> | undefined, signedCookies: {} };
-    this.parseCookies(req as never, {} as never, () => undefined);
-    return this.auth.resolveToken(req.cookies?.[SESSION_COOKIE]);
+    const header = socket.handshake.headers.cookie;
+    return this.auth.resolveToken(header ? fastifyCookie.parse(header)[SESSION_COOKIE] : undefined);
   }
 
   private onConnection(socket: LiveSocket): void {

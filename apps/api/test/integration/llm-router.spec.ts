@@ -245,6 +245,10 @@ describe.each(databaseKinds())('llm-router API (%s)', (db) => {
       expect(r.status).toBe(400);
       expect(r.body.code).toBe('request/bad_request');
     }
+    const why = await request(t.url).post('/v1/chat/completions').set(auth()).send({ model: 'auto', messages: [] }).expect(400);
+    expect(why.body.message).toContain('body/messages must NOT have fewer than 1 items');
+    // the auth guard answers before validation: no schema details for anonymous callers
+    await request(t.url).post('/v1/chat/completions').send({ model: 'auto', messages: [] }).expect(401);
     await request(t.url).post('/v1/chat/completions').set(auth()).send({ model: 'nope', messages: MSG }).expect(404);
     await request(t.url).get('/v1/models').expect(401);
     expect(ollama.chatCount + openai.chatCount).toBe(before);
@@ -255,6 +259,15 @@ describe.each(databaseKinds())('llm-router API (%s)', (db) => {
     expect(a.body.provider).toBe('secondary');
     const b = await request(t.url).post('/api/router/complete').set(auth()).send({ messages: MSG, model: 'primary/tiny' }).expect(200);
     expect(b.body).toMatchObject({ provider: 'primary', model: 'tiny' });
+    // OpenAI content parts and the developer role are accepted (parts joined, developer sent as system)
+    const parts = await request(t.url)
+      .post('/v1/chat/completions')
+      .set(auth())
+      .send({ model: 'auto', messages: [{ role: 'developer', content: [{ type: 'text', text: 'Be ' }, { type: 'text', text: 'brief.' }] }, { role: 'user', content: 'hi' }], user: 'sdk-extra-field' })
+      .expect(200);
+    expect(parts.body.object).toBe('chat.completion');
+    const sent = [...ollama.chatRequests(), ...openai.chatRequests()].sort((x, y) => y.at - x.at)[0];
+    expect(sent.body?.messages).toEqual([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }]);
     const models = await request(t.url).get('/v1/models').set(auth()).expect(200);
     expect(models.body.data.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(['auto', 'llama3.2', 'gpt-4o-mini', 'primary/llama3.2']));
   });

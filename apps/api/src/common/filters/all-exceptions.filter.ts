@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ErrorResponse } from '@app/contracts';
-import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../app-error';
 
 const STATUS_CODES: Record<number, string> = {
@@ -16,21 +16,14 @@ const STATUS_CODES: Record<number, string> = {
   429: 'request/rate_limited',
 };
 
-/** Maps body-parser errors (malformed JSON, too large) that reach Nest as plain errors with a `status`/`type`. */
-function fromBodyParser(err: unknown): ErrorResponse | null {
-  const e = err as { status?: number; type?: string; message?: string };
-  if (typeof e?.status !== 'number' || typeof e.type !== 'string') return null;
-  if (e.type === 'entity.parse.failed') return { statusCode: 400, code: 'request/malformed_json', message: 'Malformed JSON body' };
-  if (e.type === 'entity.too.large') return { statusCode: 413, code: 'request/payload_too_large', message: 'Request body too large' };
-  return { statusCode: e.status, code: STATUS_CODES[e.status] ?? 'request/error', message: e.message ?? 'Bad request' };
-}
-
 /** Where unexpected (5xx) errors are recorded besides the log: the event log's `system.error`. */
 export type ErrorSink = (info: { method: string; path: string; message: string }) => void;
 
 /**
- * Renders every error as `{ statusCode, code, message }`. 5xx are logged (stack, never request bodies) and reported
- * to `sink` as method + route path + error message; clients only see "Internal server error".
+ * Renders every error as `{ statusCode, code, message }`. Unexpected errors (5xx that are not an AppError) are logged
+ * with their stack (never request bodies) and reported to `sink` as method + route path + error message; clients only
+ * see "Internal server error". An AppError with a 5xx status (503 all providers failed, 503 shutting down) is a
+ * handled condition: one warning line, its code and message go to the client.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -40,18 +33,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
-    const res = host.switchToHttp().getResponse<Response>();
-    const req = host.switchToHttp().getRequest<{ method: string; path: string }>();
+    const res = host.switchToHttp().getResponse<FastifyReply>();
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
+    const path = req.routeOptions?.url ?? req.url.split('?')[0];
+    if (body.statusCode >= 500 && exception instanceof AppError) {
+      // a handled condition with its own code (e.g. 503 router/all_providers_failed): one line, no stack, no event
+      this.logger.warn(`${req.method} ${path} -> ${body.statusCode} ${body.code}: ${body.message.slice(0, 300)}`);
+    } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-      this.sink?.({ method: req.method, path: req.path, message: (exception instanceof Error ? exception.message : String(exception)).slice(0, 300) });
+      this.sink?.({ method: req.method, path, message: (exception instanceof Error ? exception.message : String(exception)).slice(0, 300) });
     }
-    if (res.headersSent) {
-      res.end();
+    if (res.sent || res.raw.headersSent) {
+      if (!res.raw.writableEnded) res.raw.end();
       return;
     }
-    res.status(body.statusCode).json(body);
+    void res.status(body.statusCode).send(body);
   }
 
   private toBody(exception: unknown): ErrorResponse {
@@ -66,8 +63,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const code = (typeof resp === 'object' && resp.code) || STATUS_CODES[status] || 'request/error';
       return { statusCode: status, code, message };
     }
-    const bp = fromBodyParser(exception);
-    if (bp) return bp;
     return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, code: 'server/internal', message: 'Internal server error' };
   }
 }

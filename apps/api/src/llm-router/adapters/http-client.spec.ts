@@ -1,9 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { lines, sseEvents } from './http-client';
 
 /** A response body delivered in the given network chunks. */
-const body = (...chunks: Buffer[]) => Readable.from(chunks) as unknown as IncomingMessage;
+const body = (...chunks: Buffer[]) => Readable.from(chunks);
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

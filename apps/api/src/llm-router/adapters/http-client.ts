@@ -1,10 +1,14 @@
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { Agent, request } from 'undici';
 import { failureForNetworkError, failureForStatus, ProviderCallError } from '../router.errors';
 
-const httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 512, maxFreeSockets: 256 });
-const httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxSockets: 512, maxFreeSockets: 256 });
+/**
+ * One keep-alive connection pool per origin for every provider call (undici, the HTTP client behind Node's fetch,
+ * used directly: it costs less per request than `http.request`). undici's own header/body timeouts are off: the
+ * router's per-attempt timeout (`signal`) decides, including the idle time between stream chunks.
+ */
+const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 512, headersTimeout: 0, bodyTimeout: 0 });
 
 export interface HttpCall {
   method: 'GET' | 'POST';
@@ -17,67 +21,51 @@ export interface HttpCall {
   timedOut: () => boolean;
 }
 
-/** A response whose status is 2xx; the body has not been read yet. */
+/** A response whose status is 2xx; the body (a byte stream) has not been read yet and must be read or destroyed. */
 export interface OpenResponse {
   status: number;
-  headers: IncomingMessage['headers'];
-  body: IncomingMessage;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
 }
 
 /**
- * Sends a request over a keep-alive agent and resolves once the response headers arrived with a 2xx status.
+ * Sends a request (JSON body when `body` is set) and resolves once the response headers arrived with a 2xx status.
  * @throws ProviderCallError: network failures (refused, reset, timeout, aborted) and non-2xx statuses
- *   (429 with Retry-After, 5xx, 401/403, other 4xx), classified for the retry policy.
+ *   (429 with Retry-After, 5xx, 401/403, other 4xx), classified for the retry policy; `http_4xx` for an invalid URL.
  */
-export function openRequest(call: HttpCall): Promise<OpenResponse> {
-  return new Promise<OpenResponse>((resolvePromise, reject) => {
-    let u: URL;
-    try {
-      u = new URL(call.url);
-    } catch {
-      reject(new ProviderCallError('http_4xx', `invalid URL ${call.url}`));
-      return;
+export async function openRequest(call: HttpCall): Promise<OpenResponse> {
+  const headers: Record<string, string> = { accept: 'application/json, text/event-stream, application/x-ndjson', ...(call.headers ?? {}) };
+  const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  let res: Awaited<ReturnType<typeof request>>;
+  try {
+    res = await request(call.url, { method: call.method, headers, body: payload, signal: call.signal, dispatcher });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG' || err instanceof TypeError) {
+      throw new ProviderCallError('http_4xx', `invalid URL ${call.url}`);
     }
-    const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
-    const headers: Record<string, string | number> = { accept: 'application/json, text/event-stream, application/x-ndjson', ...(call.headers ?? {}) };
-    if (payload) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = payload.length;
-    }
-    const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.request(
-      u,
-      { method: call.method, headers, agent: u.protocol === 'https:' ? httpsAgent : httpAgent, signal: call.signal },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          resolvePromise({ status, headers: res.headers, body: res });
-          return;
-        }
-        readAll(res, 64 * 1024)
-          .then((text) => reject(failureForStatus(status, text, headerValue(res.headers['retry-after']))))
-          .catch((err) => reject(failureForNetworkError(err, call.timedOut())));
-      },
-    );
-    req.on('error', (err) => reject(failureForNetworkError(err, call.timedOut())));
-    if (payload) req.end(payload);
-    else req.end();
-  });
+    throw failureForNetworkError(err, call.timedOut());
+  }
+  const status = res.statusCode;
+  if (status >= 200 && status < 300) return { status, headers: res.headers, body: res.body };
+  let text: string;
+  try {
+    text = await readAll(res.body, 64 * 1024);
+  } catch (err) {
+    throw failureForNetworkError(err, call.timedOut());
+  }
+  throw failureForStatus(status, text, headerValue(res.headers['retry-after']));
 }
 
-/** Reads a whole body as UTF-8 (at most `max` bytes are kept). */
-export function readAll(res: IncomingMessage, max = 16 * 1024 * 1024): Promise<string> {
-  return new Promise((resolveText, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (c: Buffer) => {
-      if (size < max) chunks.push(c);
-      size += c.length;
-    });
-    res.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-    res.on('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
-  });
+/** Reads a whole body as UTF-8 (at most `max` bytes are kept; the rest is read and dropped). */
+export async function readAll(body: AsyncIterable<Buffer>, max = 16 * 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    if (size < max) chunks.push(c);
+    size += c.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parses a JSON body. @throws ProviderCallError `bad_response` for malformed JSON. */
@@ -94,10 +82,10 @@ export function parseJsonBody<T>(text: string, what: string): T {
  * `partialLast`. Decodes UTF-8 across chunk boundaries, so a character split between two network chunks is never
  * mangled.
  */
-async function* rawLines(res: IncomingMessage, partialLast: boolean): AsyncGenerator<string> {
+async function* rawLines(res: AsyncIterable<Buffer>, partialLast: boolean): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let buf = '';
-  for await (const chunk of res as AsyncIterable<Buffer>) {
+  for await (const chunk of res) {
     buf += decoder.write(chunk);
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
@@ -110,7 +98,7 @@ async function* rawLines(res: IncomingMessage, partialLast: boolean): AsyncGener
 }
 
 /** Splits a byte stream into non-empty lines (NDJSON). */
-export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
+export async function* lines(res: AsyncIterable<Buffer>): AsyncGenerator<string> {
   for await (const line of rawLines(res, true)) if (line.trim() !== '') yield line;
 }
 
@@ -124,7 +112,7 @@ export interface SseEvent {
  * Parses a text/event-stream body into events (WHATWG SSE: a blank line ends an event, `:` lines are comments); a
  * final line cut off mid-way is ignored.
  */
-export async function* sseEvents(res: IncomingMessage): AsyncGenerator<SseEvent> {
+export async function* sseEvents(res: AsyncIterable<Buffer>): AsyncGenerator<SseEvent> {
   let event: string | null = null;
   let data: string[] = [];
   for await (const line of rawLines(res, false)) {

@@ -1,0 +1,47 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** The dashboard's static files and client-side routes, served on the API's port (ADR 0006). */
+describe('dashboard files and page routes', () => {
+  let t: TestApp;
+  const web = mkdtempSync(join(tmpdir(), 'mc-web-'));
+  beforeAll(async () => {
+    mkdirSync(join(web, 'assets'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>Mission Control</title><div id="root"></div>');
+    writeFileSync(join(web, 'assets', 'app-1234.js'), 'console.log("app")');
+    t = await startTestApp({ WEB_DIST: web });
+  });
+  afterAll(async () => {
+    await t.close();
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  it('serves built files with their type and security headers', async () => {
+    const res = await request(t.url).get('/assets/app-1234.js').expect(200);
+    expect(res.headers['content-type']).toMatch(/javascript/);
+    expect(res.text).toBe('console.log("app")');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers page routes (/, /m, /events?x) with index.html, without auth', async () => {
+    for (const path of ['/', '/m', '/events?type=task.created', '/settings/keys']) {
+      const res = await request(t.url).get(path).expect(200);
+      expect(res.headers['content-type']).toMatch(/text\/html/);
+      expect(res.text).toContain('<title>Mission Control</title>');
+    }
+  });
+
+  it('never answers API paths or missing files with the page', async () => {
+    for (const path of ['/api/nope', '/v1/nope', '/assets/missing-5678.js', '/favicon.ico']) {
+      const res = await request(t.url).get(path).expect(404);
+      expect(res.body).toMatchObject({ statusCode: 404, code: 'request/not_found' });
+    }
+    // unknown API routes with other methods get the same error shape
+    const post = await request(t.url).post('/api/nope').send({}).expect(404);
+    expect(post.body.code).toBe('request/not_found');
+  });
+});
