@@ -13,6 +13,29 @@ import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 
+/**
+ * Runs a helmet middleware once against a recording response and returns the headers it sets (lower-case name ->
+ * value). Valid because helmet's output is a pure function of its options when no CSP nonce is generated per request.
+ * @throws Error when the middleware calls back with an error or does not call back synchronously
+ */
+export function securityHeaderSet(middleware: ReturnType<typeof helmet>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const res = {
+    setHeader: (name: string, value: string | number | string[]) => {
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader: (name: string) => delete headers[name.toLowerCase()],
+    getHeader: (name: string) => headers[name.toLowerCase()],
+  };
+  let called = false;
+  middleware({ headers: {} } as never, res as never, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    called = true;
+  });
+  if (!called) throw new Error('helmet did not complete synchronously');
+  return headers;
+}
+
 /** Max JSON body accepted by the API, in bytes (256 KiB); larger bodies get 413 `request/payload_too_large`. */
 export const JSON_BODY_LIMIT_BYTES = 256 * 1024;
 
@@ -47,7 +70,13 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     },
     crossOriginEmbedderPolicy: false,
   });
-  fastify.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err?: unknown) => done(err as Error | undefined)));
+  // helmet's headers depend only on its options (no nonces here), so helmet runs once at boot and every response gets
+  // the same header set through Fastify's reply headers (one object merge instead of 13 middlewares per request)
+  const headers = securityHeaderSet(securityHeaders);
+  fastify.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(headers);
+    done();
+  });
   await app.register(fastifyCookie);
   // Fastify's JSON parser (prototype-poisoning checks included), with malformed or empty bodies as a stable
   // `request/malformed_json` (Nest would turn Fastify's error into a bare 400); over-limit bodies get 413 from Fastify

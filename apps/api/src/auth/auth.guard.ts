@@ -30,10 +30,27 @@ export class AuthGuard implements CanActivate {
     private readonly csrf: CsrfService,
   ) {}
 
+  /** `@Public()` / `@Roles()` of a route handler, read once per handler (decorator metadata is fixed after boot). */
+  private readonly rules = new WeakMap<object, { isPublic: boolean; roles: Role[] | undefined }>();
+
+  private ruleFor(ctx: ExecutionContext): { isPublic: boolean; roles: Role[] | undefined } {
+    const handler = ctx.getHandler();
+    let rule = this.rules.get(handler);
+    if (!rule) {
+      const targets = [handler, ctx.getClass()];
+      rule = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets),
+      };
+      this.rules.set(handler, rule);
+    }
+    return rule;
+  }
+
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
+    const rule = this.ruleFor(ctx);
+    if (rule.isPublic) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: ResolvedPrincipal }>();
     const bearer = bearerToken(req);
     let principal: ResolvedPrincipal | null = null;
@@ -49,7 +66,7 @@ export class AuthGuard implements CanActivate {
       }
     }
     req.principal = principal;
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    const roles = rule.roles;
     if (roles && principal.role !== 'admin' && !roles.includes(principal.role)) {
       throw AppError.forbidden('auth/forbidden', `Requires role ${roles.join(' or ')}; you are ${principal.role}`);
     }

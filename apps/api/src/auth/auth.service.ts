@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyDto, Principal, Role, UserDto, UserRole } from '@app/contracts';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { AppError } from '../common/app-error';
@@ -18,7 +18,8 @@ import {
 import { SessionEntity } from './session.entity';
 import { UserEntity } from './user.entity';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** sha256 hex of a token (one-shot `crypto.hash`, Node >= 20.12). */
+const sha256 = (s: string) => hash('sha256', s, 'hex');
 /**
  * How long a resolved credential is reused without a database read (ms). Revocations, logouts and user changes on
  * this instance clear the cache at once; on other instances (scale-out) they take effect within this time.

@@ -6,12 +6,12 @@ import { FakeLlmServer, startFake } from '../support/fakes/fake-llm-server';
 import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 
 /** Raw SSE body of a streamed /v1/chat/completions call (to check what the wire says, not what a client makes of it). */
-function rawStream(url: string, key: string, body: object): Promise<{ status: number; text: string }> {
+function rawStream(url: string, key: string, body: object): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -80,6 +80,10 @@ describe.each(databaseKinds())('llm-router OpenAI-compatible surface and streami
     expect(usage).toMatchObject({ completion_tokens: 6 });
     const raw = await rawStream(t.url, t.adminKey, { model: 'auto', messages: [{ role: 'user', content: 'hi' }], stream: true });
     expect(raw.text.trim().endsWith('data: [DONE]')).toBe(true);
+    // the SSE response takes over the raw socket: the security headers set by the onRequest hook are carried over
+    expect(raw.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(raw.headers['x-content-type-options']).toBe('nosniff');
+    expect(raw.headers['content-security-policy']).toContain("default-src 'self'");
   });
 
   it('fails over before the first token (cut before any token, slow first byte past the timeout)', async () => {
