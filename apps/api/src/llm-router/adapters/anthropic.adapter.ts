@@ -1,6 +1,6 @@
 import type { AdapterRequest, AdapterResult, ProviderAdapter, ProviderConfig, StreamChunk } from '../llm-router.types';
 import { extractErrorMessage, ProviderCallError } from '../router.errors';
-import { guardStream, openRequest, parseJsonBody, readAll, sseEvents } from './http-client';
+import { guardStream, openRequest, parseJsonBody, requestText, sseEvents } from './http-client';
 import { withTimeout } from './openai.adapter';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -47,8 +47,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   async complete(req: AdapterRequest): Promise<AdapterResult> {
-    const res = await openRequest({ method: 'POST', url: `${this.p.url}/v1/messages`, headers: this.headers(), body: this.body(req, false), signal: req.signal, timedOut: req.timedOut });
-    const text = await readAll(res.body);
+    const { text } = await requestText({ method: 'POST', url: `${this.p.url}/v1/messages`, headers: this.headers(), body: this.body(req, false), signal: req.signal, timedOut: req.timedOut });
     const j = parseJsonBody<AnthropicResponse>(text, 'anthropic');
     if (j.type === 'error' || j.error) throw new ProviderCallError('error_body', `anthropic error: ${extractErrorMessage(text)}`);
     if (!Array.isArray(j.content)) throw new ProviderCallError('bad_response', 'anthropic response has no content');
@@ -87,8 +86,8 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   async probe(timeoutMs: number): Promise<void> {
     await withTimeout(timeoutMs, async (signal, timedOut) => {
-      const res = await openRequest({ method: 'GET', url: `${this.p.url}/v1/models`, headers: this.headers(), signal, timedOut });
-      parseJsonBody(await readAll(res.body), 'anthropic /v1/models');
+      const { text } = await requestText({ method: 'GET', url: `${this.p.url}/v1/models`, headers: this.headers(), signal, timedOut });
+      parseJsonBody(text, 'anthropic /v1/models');
     });
   }
 }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { Agent, request } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher, request } from 'undici';
 import { failureForNetworkError, failureForStatus, ProviderCallError } from '../router.errors';
 
 /**
@@ -28,15 +29,98 @@ export interface OpenResponse {
   body: Readable;
 }
 
+/** Bytes of a non-2xx body kept for the error message and classification. */
+const ERROR_BODY_MAX_BYTES = 64 * 1024;
+/** Largest 2xx body `requestText` accepts (16 MiB); a larger one is a `bad_response`. */
+export const RESPONSE_BODY_MAX_BYTES = 16 * 1024 * 1024;
+
+function requestHeaders(call: HttpCall, payload: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json, text/event-stream, application/x-ndjson', ...(call.headers ?? {}) };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  return headers;
+}
+
+/**
+ * Sends a request (JSON body when `body` is set) and resolves with the whole 2xx response body as UTF-8 text. The
+ * non-streaming path: undici's `dispatch` handler API (undici docs, Dispatcher.dispatch) collects the chunks directly,
+ * with no stream object or async iterator per call.
+ * @returns `{status, headers, text}`; `headers` have lower-case names
+ * @throws ProviderCallError: the same classification as `openRequest` (network failures, timeout, abort, non-2xx with
+ *   Retry-After); `bad_response` when the body exceeds `maxBytes`; `http_4xx` for an invalid URL.
+ */
+export function requestText(call: HttpCall, maxBytes = RESPONSE_BODY_MAX_BYTES): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  let url: URL;
+  try {
+    url = new URL(call.url);
+  } catch {
+    return Promise.reject(new ProviderCallError('http_4xx', `invalid URL ${call.url}`));
+  }
+  if (call.signal.aborted) return Promise.reject(failureForNetworkError(call.signal.reason, call.timedOut()));
+  const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | null = null;
+    let status = 0;
+    let headers: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    // settles at once (a request still waiting for a connection is not written later: onRequestStart aborts it)
+    const onAbort = () => {
+      const reason: unknown = call.signal.reason;
+      settle(reason);
+      controller?.abort(reason instanceof Error ? reason : Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    };
+    const settle = (err: unknown, value?: { status: number; headers: IncomingHttpHeaders; text: string }) => {
+      if (settled) return;
+      settled = true;
+      call.signal.removeEventListener('abort', onAbort);
+      if (err === null && value) resolve(value);
+      else reject(failureForNetworkError(err, call.timedOut()));
+    };
+    call.signal.addEventListener('abort', onAbort, { once: true });
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (call.signal.aborted) onAbort();
+      },
+      onResponseStart(_c, statusCode, h) {
+        status = statusCode;
+        headers = h;
+      },
+      onResponseData(c, chunk) {
+        size += chunk.length;
+        const ok = status >= 200 && status < 300;
+        if (ok && size > maxBytes) {
+          c.abort(new ProviderCallError('bad_response', `response body larger than ${maxBytes} bytes`));
+          return;
+        }
+        if (ok || size - chunk.length < ERROR_BODY_MAX_BYTES) chunks.push(chunk);
+      },
+      onResponseEnd() {
+        const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+        if (status >= 200 && status < 300) settle(null, { status, headers, text });
+        else settle(failureForStatus(status, text, headerValue(headers['retry-after'])));
+      },
+      onResponseError(_c, err) {
+        settle(err);
+      },
+    };
+    try {
+      dispatcher.dispatch({ origin: url.origin, path: url.pathname + url.search, method: call.method, headers: requestHeaders(call, payload), body: payload }, handler);
+    } catch (err) {
+      settle((err as { code?: string }).code === 'UND_ERR_INVALID_ARG' ? new ProviderCallError('http_4xx', `invalid request to ${call.url}: ${(err as Error).message}`) : err);
+    }
+  });
+}
+
 /**
  * Sends a request (JSON body when `body` is set) and resolves once the response headers arrived with a 2xx status.
  * @throws ProviderCallError: network failures (refused, reset, timeout, aborted) and non-2xx statuses
  *   (429 with Retry-After, 5xx, 401/403, other 4xx), classified for the retry policy; `http_4xx` for an invalid URL.
  */
 export async function openRequest(call: HttpCall): Promise<OpenResponse> {
-  const headers: Record<string, string> = { accept: 'application/json, text/event-stream, application/x-ndjson', ...(call.headers ?? {}) };
   const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  const headers = requestHeaders(call, payload);
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(call.url, { method: call.method, headers, body: payload, signal: call.signal, dispatcher });
@@ -50,7 +134,7 @@ export async function openRequest(call: HttpCall): Promise<OpenResponse> {
   if (status >= 200 && status < 300) return { status, headers: res.headers, body: res.body };
   let text: string;
   try {
-    text = await readAll(res.body, 64 * 1024);
+    text = await readAll(res.body, ERROR_BODY_MAX_BYTES);
   } catch (err) {
     throw failureForNetworkError(err, call.timedOut());
   }

@@ -1,6 +1,6 @@
 import type { AdapterRequest, AdapterResult, ProviderAdapter, ProviderConfig, StreamChunk } from '../llm-router.types';
 import { ProviderCallError } from '../router.errors';
-import { guardStream, lines, openRequest, parseJsonBody, readAll } from './http-client';
+import { guardStream, lines, openRequest, parseJsonBody, requestText } from './http-client';
 
 interface OllamaChatResponse {
   model?: string;
@@ -23,8 +23,8 @@ export class OllamaAdapter implements ProviderAdapter {
   }
 
   async complete(req: AdapterRequest): Promise<AdapterResult> {
-    const res = await openRequest({ method: 'POST', url: `${this.p.url}/api/chat`, body: this.body(req, false), signal: req.signal, timedOut: req.timedOut });
-    const j = parseJsonBody<OllamaChatResponse>(await readAll(res.body), 'ollama');
+    const { text } = await requestText({ method: 'POST', url: `${this.p.url}/api/chat`, body: this.body(req, false), signal: req.signal, timedOut: req.timedOut });
+    const j = parseJsonBody<OllamaChatResponse>(text, 'ollama');
     if (j.error) throw new ProviderCallError('error_body', `ollama error: ${j.error}`);
     if (!j.message || typeof j.message.content !== 'string') throw new ProviderCallError('bad_response', 'ollama response has no message');
     const pt = j.prompt_eval_count ?? 0;
@@ -57,8 +57,8 @@ export class OllamaAdapter implements ProviderAdapter {
       ac.abort();
     }, timeoutMs);
     try {
-      const res = await openRequest({ method: 'GET', url: `${this.p.url}/api/tags`, signal: ac.signal, timedOut: () => timedOut });
-      parseJsonBody(await readAll(res.body), 'ollama /api/tags');
+      const { text } = await requestText({ method: 'GET', url: `${this.p.url}/api/tags`, signal: ac.signal, timedOut: () => timedOut });
+      parseJsonBody(text, 'ollama /api/tags');
     } finally {
       clearTimeout(t);
     }

@@ -1,6 +1,6 @@
 import type { AdapterRequest, AdapterResult, ProviderAdapter, ProviderConfig, StreamChunk } from '../llm-router.types';
 import { extractErrorMessage, ProviderCallError } from '../router.errors';
-import { guardStream, openRequest, parseJsonBody, readAll, sseEvents } from './http-client';
+import { guardStream, openRequest, parseJsonBody, requestText, sseEvents } from './http-client';
 
 interface OpenAiResponse {
   model?: string;
@@ -43,8 +43,7 @@ export class OpenAiAdapter implements ProviderAdapter {
   }
 
   async complete(req: AdapterRequest): Promise<AdapterResult> {
-    const res = await openRequest({ method: 'POST', url: `${this.p.url}/chat/completions`, headers: this.headers(), body: this.body(req, false), signal: req.signal, timedOut: req.timedOut });
-    const text = await readAll(res.body);
+    const { text } = await requestText({ method: 'POST', url: `${this.p.url}/chat/completions`, headers: this.headers(), body: this.body(req, false), signal: req.signal, timedOut: req.timedOut });
     const j = parseJsonBody<OpenAiResponse>(text, 'openai');
     if (j.error) throw new ProviderCallError('error_body', `openai error: ${extractErrorMessage(text)}`);
     const choice = j.choices?.[0];
@@ -83,8 +82,8 @@ export class OpenAiAdapter implements ProviderAdapter {
 
   async probe(timeoutMs: number): Promise<void> {
     await withTimeout(timeoutMs, async (signal, timedOut) => {
-      const res = await openRequest({ method: 'GET', url: `${this.p.url}/models`, headers: this.headers(), signal, timedOut });
-      parseJsonBody(await readAll(res.body), 'openai /models');
+      const { text } = await requestText({ method: 'GET', url: `${this.p.url}/models`, headers: this.headers(), signal, timedOut });
+      parseJsonBody(text, 'openai /models');
     });
   }
 }
