@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import Ajv from 'ajv';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/app-error';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/auth.decorators';
@@ -88,8 +88,10 @@ export class OpenAiCompatController {
     },
   })
   @ApiErrors(400, 401, 403, 404, 503)
-  async chat(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const oai = parseOpenAiRequest(body);
+  async chat(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    // read from the request, not through @Body(): parseOpenAiRequest (ajv) is the validation here, and a route with
+    // no pipeable parameter skips Nest's per-request pipe pass
+    const oai = parseOpenAiRequest(req.body);
     const messages = toChatMessages(oai);
     const res = reply.raw;
     const ac = abortOnClose(res);
