@@ -10,7 +10,7 @@
  *    Modes are interleaved in rounds so drift hits them alike.
  * 2. Failover cost during a primary outage (connection refused) of BENCH_OUTAGE_S seconds (default 60) with the
  *    shipped breaker defaults (threshold 5, recovery 60 s, 2 half-open trials, 2 retries with backoff): primary
- *    attempts made and added latency per request (vs the backup called directly right after each routed request),
+ *    attempts made and added latency per request (vs the backup called directly, each call after the same think time),
  *    overall and once the breaker is open.
  * The last line printed is one JSON object `{"bench":"router", ...}`. All times in ms.
  * Env: BENCH_SEQ (requests per mode per round, default 200), BENCH_ROUNDS (default 8), BENCH_CONC (default 200),
@@ -262,8 +262,9 @@ async function main(): Promise<void> {
     process.stderr.write(`added (ms): ${JSON.stringify(overhead)}\nportkey/ours (HTTP added median): ${JSON.stringify(portkeyVsOurs)}\n`);
 
     // 2. outage
-    // baseline: the backup called directly, interleaved with the outage loop (one direct call after each routed
-    // request, same think time), so both see the same machine state
+    // baseline: the backup called directly, interleaved with the outage loop: routed request, think time, direct call,
+    // think time. Both are timed the same way by this client and both follow an idle gap (a call right after another
+    // one runs warm and would flatter whichever side goes second)
     const directBackupCall = () =>
       timed(() => directBackup.complete({ messages: MESSAGES, model: 'gpt-4o-mini', temperature: 0.7, maxTokens: null, signal: new AbortController().signal, timedOut: () => false }));
     const backupBase: number[] = [];
@@ -274,9 +275,12 @@ async function main(): Promise<void> {
     const outage: { t: number; latency: number; primaryTries: number; servedBy: string; open: boolean }[] = [];
     const t0 = performance.now();
     while (performance.now() - t0 < OUTAGE_S * 1000) {
+      const ts = performance.now();
       const r = await router.complete({ messages: MESSAGES });
+      const latency = performance.now() - ts;
       const tries = r.attempts.filter((a) => a.provider === 'primary' && a.outcome !== 'skipped').length;
-      outage.push({ t: performance.now() - t0, latency: r.latencyMs, primaryTries: tries, servedBy: r.provider, open: r.attempts[0].reason === 'circuit_open' });
+      outage.push({ t: ts - t0, latency, primaryTries: tries, servedBy: r.provider, open: r.attempts[0].reason === 'circuit_open' });
+      await sleep(GAP_MS);
       backupBase.push(await directBackupCall());
       await sleep(GAP_MS);
     }
