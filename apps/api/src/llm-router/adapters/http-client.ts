@@ -141,24 +141,15 @@ export async function openRequest(call: HttpCall): Promise<OpenResponse> {
   throw failureForStatus(status, text, headerValue(res.headers['retry-after']));
 }
 
-/**
- * Reads a whole body as UTF-8 (at most `max` bytes are kept; the rest is read and dropped). Listens to `data`/`end`
- * rather than async-iterating: one promise per body instead of one per chunk.
- * @throws the stream's error (e.g. an abort or a reset mid-body)
- */
-export function readAll(body: Readable, max = 16 * 1024 * 1024): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (body.errored) return reject(body.errored);
-    if (body.destroyed) return reject(new Error('response body was destroyed before it was read'));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (c: Buffer) => {
-      if (size < max) chunks.push(c);
-      size += c.length;
-    });
-    body.once('end', () => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    body.once('error', reject);
-  });
+/** Reads a whole body as UTF-8 (at most `max` bytes are kept; the rest is read and dropped). Used for error bodies. */
+export async function readAll(body: AsyncIterable<Buffer>, max = RESPONSE_BODY_MAX_BYTES): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    if (size < max) chunks.push(c);
+    size += c.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parses a JSON body. @throws ProviderCallError `bad_response` for malformed JSON. */
