@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
@@ -53,6 +54,7 @@ export class AppModule {
             { name: 'public', ttl: 60_000, limit: 600 },
           ],
         }),
+        MetricsModule,
         LlmRouterModule,
         EventLogModule,
         AuthModule,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { MetricsRegistry } from '../metrics/metrics.registry';
 
 /** Numeric circuit state for the gauge: closed 0, half_open 1, open 2. */
 export const CIRCUIT_GAUGE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -9,13 +10,9 @@ export interface GaugeSource {
   providers(): { name: string; circuit: keyof typeof CIRCUIT_GAUGE; consecutiveFailures: number; reachable: boolean | null; enabled: boolean }[];
 }
 
-/**
- * Prometheus registry of the process (one per app instance, so several apps in one test process do not collide),
- * served on `GET /metrics`. Other modules may register their own metrics on `registry`.
- */
+/** The router's Prometheus metrics, registered on the process registry of the `metrics` module. */
 @Injectable()
 export class RouterPromMetrics {
-  readonly registry = new Registry();
   readonly requests: Counter<'provider' | 'outcome'>;
   readonly duration: Histogram<'provider'>;
   readonly tokens: Counter<'provider' | 'direction'>;
@@ -23,9 +20,8 @@ export class RouterPromMetrics {
   readonly failovers: Counter<'from' | 'to'>;
   private source: GaugeSource | null = null;
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'mission_control_' });
-    const registers = [this.registry];
+  constructor(metrics: MetricsRegistry) {
+    const registers = metrics.registers;
     this.requests = new Counter({ name: 'llm_router_attempts_total', help: 'Provider attempts by outcome (success|failure)', labelNames: ['provider', 'outcome'], registers });
     this.duration = new Histogram({
       name: 'llm_router_attempt_duration_seconds',

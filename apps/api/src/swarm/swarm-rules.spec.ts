@@ -1,6 +1,6 @@
 import { PERSONA_IDS } from '@app/contracts';
-import { PERSONAS } from './personas.constants';
-import { answerProblem } from './questions.service';
+import { PERSONAS } from './personas/personas.constants';
+import { answerProblem } from './questions/questions.service';
 import { parseSpawnList } from './swarm.service';
 
 describe('answerProblem', () => {

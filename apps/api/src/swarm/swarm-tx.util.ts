@@ -2,8 +2,8 @@ import type { AgentStatus } from '@app/contracts';
 import { In } from 'typeorm';
 import { nowIso } from '../common/time.util';
 import type { WriteContext } from '../event-log/event-log.types';
-import { AgentEntity } from './agent.entity';
-import { TaskEntity } from './task.entity';
+import { AgentEntity } from './entities/agent.entity';
+import { TaskEntity } from './entities/task.entity';
 
 /** Task statuses in which an agent is working on the task. */
 export const ACTIVE_TASK_STATUSES = ['assigned', 'running'] as const;

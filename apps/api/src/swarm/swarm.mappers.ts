@@ -1,9 +1,9 @@
 import type { AgentDto, AgentMessageDto, BidDto, QuestionDto, TaskDto } from '@app/contracts';
-import type { AgentMessageEntity } from './agent-message.entity';
-import type { AgentEntity } from './agent.entity';
-import type { BidEntity } from './bid.entity';
-import type { OperatorQuestionEntity } from './operator-question.entity';
-import type { TaskEntity } from './task.entity';
+import type { AgentMessageEntity } from './entities/agent-message.entity';
+import type { AgentEntity } from './entities/agent.entity';
+import type { BidEntity } from './entities/bid.entity';
+import type { OperatorQuestionEntity } from './entities/operator-question.entity';
+import type { TaskEntity } from './entities/task.entity';
 
 /** Entity -> wire DTO mappers (controllers never return entities). */
 export function toAgentDto(a: AgentEntity): AgentDto {

@@ -1,18 +1,21 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { EventLogModule } from '../event-log/event-log.module';
-import { LlmPersonaExecutor } from '../llm-router/llm-persona-executor';
+import { LlmPersonaExecutor } from './personas/llm-persona-executor';
 import { LlmRouterModule } from '../llm-router/llm-router.module';
-import { AgentsController, PersonasController, SwarmController } from './agents.controller';
-import { AgentsService } from './agents.service';
-import { MessagesController, QuestionsController } from './messages.controller';
-import { MessagesService } from './messages.service';
-import { PERSONA_EXECUTOR } from './persona-executor';
-import { PersonasService } from './personas.service';
-import { QuestionsService } from './questions.service';
+import { AgentsController } from './agents/agents.controller';
+import { PersonasController } from './personas/personas.controller';
+import { SwarmController } from './swarm.controller';
+import { AgentsService } from './agents/agents.service';
+import { MessagesController } from './messages/messages.controller';
+import { QuestionsController } from './questions/questions.controller';
+import { MessagesService } from './messages/messages.service';
+import { PERSONA_EXECUTOR } from './personas/persona-executor';
+import { PersonasService } from './personas/personas.service';
+import { QuestionsService } from './questions/questions.service';
 import { SwarmService } from './swarm.service';
-import { TasksController } from './tasks.controller';
-import { TasksService } from './tasks.service';
+import { TasksController } from './tasks/tasks.controller';
+import { TasksService } from './tasks/tasks.service';
 
 /**
  * Agents, tasks, auctions, personas, messages and operator questions. Exports SwarmService, TasksService and
@@ -28,6 +31,7 @@ import { TasksService } from './tasks.service';
     MessagesService,
     QuestionsService,
     SwarmService,
+    LlmPersonaExecutor,
     { provide: PERSONA_EXECUTOR, useExisting: LlmPersonaExecutor },
   ],
   exports: [SwarmService, TasksService, AgentsService],

@@ -3,14 +3,14 @@ import type { AgentDto, SwarmStatusDto } from '@app/contracts';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogService } from '../event-log/event-log.service';
-import { AgentEntity } from './agent.entity';
-import { AgentsService } from './agents.service';
-import { findPersona } from './personas.constants';
-import { PersonasService } from './personas.service';
-import { QuestionsService } from './questions.service';
+import { AgentEntity } from './entities/agent.entity';
+import { AgentsService } from './agents/agents.service';
+import { findPersona } from './personas/personas.constants';
+import { PersonasService } from './personas/personas.service';
+import { QuestionsService } from './questions/questions.service';
 import { swarmError } from './swarm.errors';
 import type { Actor } from './swarm.types';
-import { TasksService } from './tasks.service';
+import { TasksService } from './tasks/tasks.service';
 
 /** Actor of changes the server makes on its own (boot, recovery). */
 export const SYSTEM_ACTOR: Actor = { agentId: null, username: 'system', operator: true };

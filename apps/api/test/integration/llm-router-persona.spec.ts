@@ -1,6 +1,6 @@
 import type { IngestibleEventType, PersonaDto, TaskDto } from '@app/contracts';
 import request from 'supertest';
-import { LlmPersonaExecutor } from '../../src/llm-router/llm-persona-executor';
+import { LlmPersonaExecutor } from '../../src/swarm/personas/llm-persona-executor';
 import { databaseKinds, startTestApp, type TestApp } from '../support/test-app';
 import { FakeLlmServer, startFake } from '../support/fakes/fake-llm-server';
 import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';

@@ -214,11 +214,3 @@ export const CHAT_COMPLETION_SSE_EXAMPLE =
   'data: {"id":"chatcmpl-mi8x2k1a4f9d2c7b","object":"chat.completion.chunk","created":1763712000,"model":"llama3.2","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
   'data: [DONE]\n\n';
 
-/** Example body of `GET /metrics` (Prometheus text exposition format 0.0.4; abridged). */
-export const PROMETHEUS_METRICS_EXAMPLE =
-  '# HELP llm_router_attempts_total Provider attempts by outcome (success|failure)\n' +
-  '# TYPE llm_router_attempts_total counter\n' +
-  'llm_router_attempts_total{provider="ollama-local",outcome="success"} 40\n' +
-  '# HELP llm_router_circuit_state Circuit breaker state: 0 closed, 1 half_open, 2 open\n' +
-  '# TYPE llm_router_circuit_state gauge\n' +
-  'llm_router_circuit_state{provider="ollama-local"} 0\n';

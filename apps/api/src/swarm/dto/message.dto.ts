@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { AgentMessageDto, ListResponse, SendMessageRequest } from '@app/contracts';
-import { ID_PATTERN } from '../id-param.pipe';
+import { ID_PATTERN } from '../../common/pipes/id-param.pipe';
 
 export class SendMessageDto implements SendMessageRequest {
   @ApiProperty({ example: 'persona-echo' }) @Matches(ID_PATTERN, { message: 'toAgentId must match ^[A-Za-z0-9_-]{1,64}$' })

@@ -17,7 +17,7 @@ import {
   MinLength,
 } from 'class-validator';
 import type { AnswerQuestionRequest, AskQuestionRequest, ListResponse, QuestionDto, QuestionStatus } from '@app/contracts';
-import { ID_PATTERN } from '../id-param.pipe';
+import { ID_PATTERN } from '../../common/pipes/id-param.pipe';
 
 const QUESTION_STATUSES: QuestionStatus[] = ['open', 'answered', 'cancelled', 'expired'];
 

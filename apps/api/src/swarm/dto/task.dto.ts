@@ -16,7 +16,7 @@ import {
   type TaskProgressRequest,
   type TaskStatus,
 } from '@app/contracts';
-import { ID_PATTERN } from '../id-param.pipe';
+import { ID_PATTERN } from '../../common/pipes/id-param.pipe';
 
 export class CreateTaskDto implements CreateTaskRequest {
   @ApiProperty({ example: 'Summarise the latest research on solid-state batteries', maxLength: 10_000 })

@@ -2,18 +2,18 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AgentDto, CreateApiKeyResponse, EnrollAgentResponse, ListResponse } from '@app/contracts';
 import { DataSource, In, IsNull, LessThan, Not, Or } from 'typeorm';
-import { AuthService } from '../auth/auth.service';
-import { nowIso } from '../common/time.util';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
-import type { WriteContext } from '../event-log/event-log.types';
-import { AgentEntity } from './agent.entity';
-import { slugifyAgentName } from './bid.util';
-import { PERSONAS } from './personas.constants';
-import { swarmError } from './swarm.errors';
-import { agentSource, toAgentDto } from './swarm.mappers';
-import { countActiveTasks, failActiveTasksOf, setAgentStatus } from './swarm-tx.util';
-import { actorLabel, type Actor } from './swarm.types';
+import { AuthService } from '../../auth/auth.service';
+import { nowIso } from '../../common/time.util';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { EventLogService } from '../../event-log/event-log.service';
+import type { WriteContext } from '../../event-log/event-log.types';
+import { AgentEntity } from '../entities/agent.entity';
+import { slugifyAgentName } from '../auctions/bid.util';
+import { PERSONAS } from '../personas/personas.constants';
+import { swarmError } from '../swarm.errors';
+import { agentSource, toAgentDto } from '../swarm.mappers';
+import { countActiveTasks, failActiveTasksOf, setAgentStatus } from '../swarm-tx.util';
+import { actorLabel, type Actor } from '../swarm.types';
 
 /** How often the heartbeat monitor looks for silent agents, as a fraction of HEARTBEAT_TIMEOUT_MS (bounded 100..5000 ms). */
 export function heartbeatCheckIntervalMs(timeoutMs: number): number {

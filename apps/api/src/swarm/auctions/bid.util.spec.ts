@@ -9,7 +9,7 @@ import {
   type LearnerOutcome,
   type RandInt,
 } from './bid.util';
-import { PERSONAS } from './personas.constants';
+import { PERSONAS } from '../personas/personas.constants';
 
 const fixed = (v: number): RandInt => (min, max) => Math.min(max, Math.max(min, v));
 const profile = { baseBidSats: 35, jitterSats: 15, preferredKeywords: ['research', 'summarize'] };

@@ -2,13 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AgentMessageDto, ListResponse } from '@app/contracts';
 import { DataSource, type FindOptionsWhere } from 'typeorm';
-import { nowIso } from '../common/time.util';
-import { EventLogService } from '../event-log/event-log.service';
-import { AgentMessageEntity } from './agent-message.entity';
-import { AgentEntity } from './agent.entity';
-import { swarmError } from './swarm.errors';
-import { agentSource, preview, toMessageDto } from './swarm.mappers';
-import { actorLabel, type Actor } from './swarm.types';
+import { nowIso } from '../../common/time.util';
+import { EventLogService } from '../../event-log/event-log.service';
+import { AgentMessageEntity } from '../entities/agent-message.entity';
+import { AgentEntity } from '../entities/agent.entity';
+import { swarmError } from '../swarm.errors';
+import { agentSource, preview, toMessageDto } from '../swarm.mappers';
+import { actorLabel, type Actor } from '../swarm.types';
 
 /** Max messages per list page. */
 export const MAX_MESSAGE_PAGE = 500;

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { BidDto, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
-import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
+import { ApiErrors } from '../../common/decorators/api-errors.decorator';
+import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import {
   BidResponseDto,
   CancelTaskDto,
@@ -15,9 +15,9 @@ import {
   TaskProgressDto,
   TaskQueryDto,
   TaskResponseDto,
-} from './dto/task.dto';
-import { IdParamPipe } from './id-param.pipe';
-import { actorFrom, requireAgentId } from './swarm.types';
+} from '../dto/task.dto';
+import { IdParamPipe } from '../../common/pipes/id-param.pipe';
+import { actorFrom, requireAgentId } from '../swarm.types';
 import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')

@@ -2,15 +2,15 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
-import { PROMETHEUS_METRICS_EXAMPLE } from './dto/router-responses.dto';
-import { RouterPromMetrics } from './router-prom.metrics';
+import { PROMETHEUS_METRICS_EXAMPLE } from './metrics.constants';
+import { MetricsRegistry } from './metrics.registry';
 
-/** Prometheus exposition of the process (router metrics + Node defaults). Needs auth like every non-health route. */
+/** Prometheus exposition of the process (every module's metrics + Node defaults). Needs auth like every non-health route. */
 @ApiTags('metrics')
 @ApiBearerAuth()
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly prom: RouterPromMetrics) {}
+  constructor(private readonly prom: MetricsRegistry) {}
 
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format); scrape with `Authorization: Bearer mck_...`' })

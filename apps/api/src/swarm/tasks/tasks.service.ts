@@ -10,19 +10,19 @@ import {
   type TaskStatus,
 } from '@app/contracts';
 import { DataSource, In, LessThanOrEqual, type FindOptionsWhere } from 'typeorm';
-import { nowIso } from '../common/time.util';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
-import type { WriteContext } from '../event-log/event-log.types';
-import { AgentEntity } from './agent.entity';
-import { BidEntity } from './bid.entity';
-import { pickWinner } from './bid.util';
-import { swarmError, type SwarmErrorCode } from './swarm.errors';
-import { agentSource, preview, toBidDto, toTaskDto } from './swarm.mappers';
-import { failTaskRow, occupyAgent, releaseAgent } from './swarm-tx.util';
-import { actorLabel, type Actor } from './swarm.types';
-import { TaskEntity } from './task.entity';
-import { TimerSet } from './timer-set';
+import { nowIso } from '../../common/time.util';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { EventLogService } from '../../event-log/event-log.service';
+import type { WriteContext } from '../../event-log/event-log.types';
+import { AgentEntity } from '../entities/agent.entity';
+import { BidEntity } from '../entities/bid.entity';
+import { pickWinner } from '../auctions/bid.util';
+import { swarmError, type SwarmErrorCode } from '../swarm.errors';
+import { agentSource, preview, toBidDto, toTaskDto } from '../swarm.mappers';
+import { failTaskRow, occupyAgent, releaseAgent } from '../swarm-tx.util';
+import { actorLabel, type Actor } from '../swarm.types';
+import { TaskEntity } from '../entities/task.entity';
+import { TimerSet } from '../../common/scheduling/timer-set';
 
 /** Max tasks per list page. */
 export const MAX_TASK_PAGE = 500;

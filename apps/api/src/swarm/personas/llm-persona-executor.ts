@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { PersonaDto, TaskDto } from '@app/contracts';
-import { AppError } from '../common/app-error';
-import type { PersonaExecutor, PersonaWorkReport } from '../swarm/persona-executor';
-import { LlmRouterService } from './llm-router.service';
-import { RouterUnavailableError } from './router.errors';
+import { AppError } from '../../common/app-error';
+import type { PersonaExecutor, PersonaWorkReport } from './persona-executor';
+import { LlmRouterService } from '../../llm-router/llm-router.service';
+import { RouterUnavailableError } from '../../llm-router/router.errors';
 
 /** Per-call budget for a persona's answer (tokens). */
 export const PERSONA_MAX_TOKENS = 1024;

@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { AppError } from '../common/app-error';
+import { AppError } from '../app-error';
 
 /** Every swarm id (agent, task, message, question, persona): 1-64 letters, digits, `_` or `-`. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

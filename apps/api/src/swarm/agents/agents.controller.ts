@@ -1,23 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AgentDto, CreateApiKeyResponse, EnrollAgentResponse, ListResponse, PersonaDto, Principal, SwarmStatusDto } from '@app/contracts';
-import { ApiErrors } from '../common/decorators/api-errors.decorator';
-import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
+import type { AgentDto, CreateApiKeyResponse, EnrollAgentResponse, ListResponse, Principal } from '@app/contracts';
+import { ApiErrors } from '../../common/decorators/api-errors.decorator';
+import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import { AgentsService } from './agents.service';
-import {
-  AgentKeyResponseDto,
-  AgentListResponseDto,
-  AgentResponseDto,
-  EnrollAgentDto,
-  EnrollAgentResponseDto,
-  JoinDto,
-  PersonaResponseDto,
-} from './dto/agent.dto';
-import { SwarmStatusResponseDto } from './dto/task.dto';
-import { IdParamPipe } from './id-param.pipe';
-import { PersonasService } from './personas.service';
-import { SwarmService } from './swarm.service';
-import { actorFrom, requireAgentId } from './swarm.types';
+import { AgentKeyResponseDto, AgentListResponseDto, AgentResponseDto, EnrollAgentDto, EnrollAgentResponseDto, JoinDto } from '../dto/agent.dto';
+import { IdParamPipe } from '../../common/pipes/id-param.pipe';
+import { SwarmService } from '../swarm.service';
+import { actorFrom, requireAgentId } from '../swarm.types';
 
 @ApiTags('agents')
 @ApiBearerAuth()
@@ -100,67 +90,5 @@ export class AgentsController {
   @ApiErrors(400, 401, 403, 404, 409)
   remove(@Param('id', IdParamPipe) id: string, @CurrentPrincipal() p: Principal): Promise<AgentDto> {
     return this.swarm.removeAgent(id, actorFrom(p));
-  }
-}
-
-@ApiTags('agents')
-@ApiBearerAuth()
-@ApiCookieAuth()
-@Controller('api/personas')
-export class PersonasController {
-  constructor(private readonly personas: PersonasService) {}
-
-  @Get()
-  @ApiOperation({ summary: 'The nine built-in personas with their bidding parameters and running agent' })
-  @ApiOkResponse({ type: [PersonaResponseDto] })
-  @ApiErrors(401)
-  list(): Promise<PersonaDto[]> {
-    return this.personas.list();
-  }
-
-  @Post(':personaId/spawn')
-  @HttpCode(200)
-  @Roles('operator')
-  @ApiOperation({ summary: 'Spawn a persona as agent persona-<id> (agent.lifecycle spawning -> null, agent.joined)' })
-  @ApiOkResponse({ type: AgentResponseDto })
-  @ApiErrors(400, 401, 403, 404, 409)
-  spawn(@Param('personaId', IdParamPipe) id: string, @CurrentPrincipal() p: Principal): Promise<AgentDto> {
-    return this.personas.spawn(id, actorFrom(p));
-  }
-
-  @Post(':personaId/stop')
-  @HttpCode(200)
-  @Roles('operator')
-  @ApiOperation({ summary: 'Stop a persona (agent.lifecycle stopping -> null, agent.left)' })
-  @ApiOkResponse({ type: AgentResponseDto })
-  @ApiErrors(400, 401, 403, 404, 409)
-  stop(@Param('personaId', IdParamPipe) id: string, @CurrentPrincipal() p: Principal): Promise<AgentDto> {
-    return this.personas.stop(id, actorFrom(p));
-  }
-
-  @Post(':personaId/restart')
-  @HttpCode(200)
-  @Roles('operator')
-  @ApiOperation({ summary: 'Restart a persona (agent.lifecycle restarting -> null, agent.left/agent.joined)' })
-  @ApiOkResponse({ type: AgentResponseDto })
-  @ApiErrors(400, 401, 403, 404, 409)
-  restart(@Param('personaId', IdParamPipe) id: string, @CurrentPrincipal() p: Principal): Promise<AgentDto> {
-    return this.personas.restart(id, actorFrom(p));
-  }
-}
-
-@ApiTags('swarm')
-@ApiBearerAuth()
-@ApiCookieAuth()
-@Controller('api/swarm')
-export class SwarmController {
-  constructor(private readonly swarm: SwarmService) {}
-
-  @Get('status')
-  @ApiOperation({ summary: 'Agent and task counts, open auctions, head seq' })
-  @ApiOkResponse({ type: SwarmStatusResponseDto })
-  @ApiErrors(401)
-  status(): Promise<SwarmStatusDto> {
-    return this.swarm.status();
   }
 }

@@ -2,15 +2,15 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AskQuestionRequest, ListResponse, QuestionDto, QuestionStatus } from '@app/contracts';
 import { DataSource } from 'typeorm';
-import { nowIso } from '../common/time.util';
-import { EventLogService } from '../event-log/event-log.service';
-import type { WriteContext } from '../event-log/event-log.types';
-import { OperatorQuestionEntity } from './operator-question.entity';
-import { swarmError } from './swarm.errors';
-import { agentSource, toQuestionDto } from './swarm.mappers';
-import { actorLabel, type Actor } from './swarm.types';
-import { TaskEntity } from './task.entity';
-import { TimerSet } from './timer-set';
+import { nowIso } from '../../common/time.util';
+import { EventLogService } from '../../event-log/event-log.service';
+import type { WriteContext } from '../../event-log/event-log.types';
+import { OperatorQuestionEntity } from '../entities/operator-question.entity';
+import { swarmError } from '../swarm.errors';
+import { agentSource, toQuestionDto } from '../swarm.mappers';
+import { actorLabel, type Actor } from '../swarm.types';
+import { TaskEntity } from '../entities/task.entity';
+import { TimerSet } from '../../common/scheduling/timer-set';
 
 /** Max questions per list page. */
 export const MAX_QUESTION_PAGE = 500;
