@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
+import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -58,6 +59,7 @@ export class AppModule {
         LlmRouterModule,
         EventLogModule,
         AuthModule,
+        MemoryModule,
         SwarmModule,
         RealtimeModule,
       ],

@@ -1,3 +1,5 @@
+import { MEMORY_EVENT_TYPES } from './memory';
+
 /**
  * Event catalogue: every event type the product emits, the channel it is published on, and its payload shape.
  * The event envelope is the `event_log` row (BRIEF section 4/5).
@@ -39,6 +41,7 @@ export const EVENT_TYPES = [
   'router.failover',
   'router.budget_exhausted',
   'router.metrics_flushed',
+  ...MEMORY_EVENT_TYPES,
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -68,6 +71,8 @@ export function channelForType(type: EventType): DomainChannel {
       return 'security';
     case 'router':
       return 'router';
+    case 'memory':
+      return 'memory';
     default:
       return 'swarm';
   }
