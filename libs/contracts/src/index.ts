@@ -6,3 +6,4 @@ export * from './api';
 export * from './realtime';
 export * from './router';
 export * from './memory';
+export * from './upgrades';
