@@ -1,3 +1,5 @@
+import { LEDGER_EVENT_TYPES } from './ledger';
+
 /**
  * Event catalogue: every event type the product emits, the channel it is published on, and its payload shape.
  * The event envelope is the `event_log` row (BRIEF section 4/5).
@@ -39,6 +41,7 @@ export const EVENT_TYPES = [
   'router.failover',
   'router.budget_exhausted',
   'router.metrics_flushed',
+  ...LEDGER_EVENT_TYPES,
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -68,6 +71,11 @@ export function channelForType(type: EventType): DomainChannel {
       return 'security';
     case 'router':
       return 'router';
+    case 'invoice':
+    case 'payment':
+    case 'hold':
+    case 'ledger':
+      return 'ledger';
     default:
       return 'swarm';
   }
