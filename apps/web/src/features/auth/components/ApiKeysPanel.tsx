@@ -1,3 +1,4 @@
+import '../auth.css';
 import { useState, type FormEvent } from 'react';
 import type { Role } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
