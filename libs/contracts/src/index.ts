@@ -6,3 +6,4 @@ export * from './api';
 export * from './realtime';
 export * from './router';
 export * from './ledger';
+export * from './upgrades';
