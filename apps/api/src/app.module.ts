@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
 import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -61,6 +62,7 @@ export class AppModule {
         EventLogModule,
         AuthModule,
         MemoryModule,
+        LedgerModule,
         SwarmModule,
         RealtimeModule,
         UpgradeQueueModule,

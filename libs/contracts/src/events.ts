@@ -1,4 +1,5 @@
 import { MEMORY_EVENT_TYPES } from './memory';
+import { LEDGER_EVENT_TYPES } from './ledger';
 import { UPGRADE_EVENT_SPECS, UPGRADE_EVENT_TYPES } from './upgrades';
 
 /**
@@ -43,6 +44,7 @@ export const EVENT_TYPES = [
   'router.budget_exhausted',
   'router.metrics_flushed',
   ...MEMORY_EVENT_TYPES,
+  ...LEDGER_EVENT_TYPES,
   'upgrade.proposed',
   'upgrade.approval_added',
   'upgrade.approval_resolved',
@@ -90,6 +92,11 @@ export function channelForType(type: EventType): DomainChannel {
       return 'router';
     case 'memory':
       return 'memory';
+    case 'invoice':
+    case 'payment':
+    case 'hold':
+    case 'ledger':
+      return 'ledger';
     case 'upgrade':
       return 'upgrades';
     default:

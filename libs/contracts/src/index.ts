@@ -6,4 +6,5 @@ export * from './api';
 export * from './realtime';
 export * from './router';
 export * from './memory';
+export * from './ledger';
 export * from './upgrades';
