@@ -13,6 +13,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
+import { UpgradeQueueModule } from './upgrade-queue/upgrade-queue.module';
 import { SpaController } from './web/spa.controller';
 
 @Global()
@@ -60,6 +61,7 @@ export class AppModule {
         AuthModule,
         SwarmModule,
         RealtimeModule,
+        UpgradeQueueModule,
       ],
       controllers: [HealthController, ...(serveWeb ? [SpaController] : [])],
     };

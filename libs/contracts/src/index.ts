@@ -5,3 +5,4 @@ export * from './swarm';
 export * from './api';
 export * from './realtime';
 export * from './router';
+export * from './upgrades';

@@ -12,6 +12,9 @@ import { OperatorQuestionEntity } from '../swarm/entities/operator-question.enti
 import { TaskEntity } from '../swarm/entities/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
+import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
+import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
+import { UpgradeEntity } from '../upgrade-queue/entities/upgrade.entity';
 import { LlmProviderEntity } from '../llm-router/entities/llm-provider.entity';
 import { ProviderMetricEntity } from '../llm-router/entities/provider-metric.entity';
 
@@ -27,10 +30,12 @@ export const ENTITIES = [
   OperatorQuestionEntity,
   LlmProviderEntity,
   ProviderMetricEntity,
+  UpgradeEntity,
+  UpgradeDecisionEntity,
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000];
+export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, UpgradeQueue1764300000000];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`

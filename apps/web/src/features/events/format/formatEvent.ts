@@ -94,6 +94,12 @@ const join = (...parts: string[]) => parts.filter(Boolean).join(' ');
 const sats = (n: number | null) => (n === null ? '' : `${n} sats`);
 const paren = (s: string) => (s ? `(${s})` : '');
 const colon = (head: string, tail: string) => (tail ? `${head}: ${tail}` : head);
+const up = (d: Reader) => (d.str(['title'], 50) ? `upgrade '${d.str(['title'], 50)}'` : 'an upgrade');
+const lines = (d: Reader) => {
+  const a = d.num(['linesAdded']);
+  const r = d.num(['linesRemoved']);
+  return a === null && r === null ? '' : `+${a ?? 0} −${r ?? 0}`;
+};
 
 /**
  * Icon, label and one-line description for every event type (the compiler checks the list is complete).
@@ -263,6 +269,30 @@ export const EVENT_SPECS: Record<EventType, Spec> = {
       return join('router metrics flushed', n === null ? '' : `(${n} providers)`);
     },
   },
+  'upgrade.proposed': {
+    icon: '⇪',
+    label: 'Upgrade proposed',
+    describe: (_e, d) => join(d.str(['by'], 40) || 'someone', 'proposed', up(d), paren(lines(d))),
+  },
+  'upgrade.approval_added': { icon: '☐', label: 'Needs approval', describe: (_e, d) => join(up(d), 'waits for approval', d.str(['requiresAdmin']) === 'true' ? '(admin)' : '') },
+  'upgrade.approval_resolved': { icon: '☑', label: 'Approval resolved', describe: (_e, d) => join(up(d), d.str(['outcome'], 20) || 'resolved', d.str(['by'], 40) ? `by ${d.str(['by'], 40)}` : '') },
+  'upgrade.approval_recorded': {
+    icon: '✓',
+    label: 'Approval',
+    describe: (_e, d) => join(d.str(['by'], 40), 'approved', up(d), d.num(['approvals']) !== null ? `(${d.num(['approvals'])}/${d.num(['requiredApprovals']) ?? '?'})` : ''),
+  },
+  'upgrade.approved': { icon: '✔', label: 'Upgrade approved', describe: (_e, d) => join(up(d), 'approved', d.str(['by'], 40) ? `by ${d.str(['by'], 40)}` : '') },
+  'upgrade.rejected': { icon: '✖', label: 'Upgrade rejected', describe: (_e, d) => colon(join(up(d), 'rejected by', d.str(['by'], 40) || '?'), d.str(['comment'], 60)) },
+  'upgrade.expired': { icon: '⌛', label: 'Upgrade expired', describe: (_e, d) => join(up(d), 'expired undecided') },
+  'upgrade.cancelled': { icon: '⊘', label: 'Upgrade cancelled', describe: (_e, d) => join(up(d), 'cancelled', d.str(['by'], 40) ? `by ${d.str(['by'], 40)}` : '') },
+  'upgrade.approval_dismissed': { icon: '↺', label: 'Approval dismissed', describe: (_e, d) => join(up(d), 'changed: approvals dismissed, back to review') },
+  'upgrade.queued': { icon: '☰', label: 'Upgrade queued', describe: (_e, d) => join(up(d), 'queued', d.num(['position']) !== null ? `#${d.num(['position'])}` : '') },
+  'upgrade.testing': { icon: '⚙', label: 'Upgrade testing', describe: (_e, d) => colon(join('testing', up(d), d.num(['attempt']) !== null ? `attempt ${d.num(['attempt'])}` : ''), d.str(['reason'], 50)) },
+  'upgrade.test_output': { icon: '›', label: 'Test output', describe: (_e, d) => colon('test output', d.str(['chunk'], 70)) },
+  'upgrade.applied': { icon: '⇧', label: 'Upgrade applied', describe: (_e, d) => join(up(d), 'applied at', d.str(['newHead'], 12)) },
+  'upgrade.failed': { icon: '✗', label: 'Upgrade failed', describe: (_e, d) => colon(join(up(d), 'failed', paren(d.str(['reason'], 20))), d.list(['conflicts']) || d.str(['message'], 60)) },
+  'upgrade.rolled_back': { icon: '↶', label: 'Rolled back', describe: (_e, d) => join(up(d), 'rolled back to', d.str(['to'], 12), '(health check failed)') },
+  'upgrade.retried': { icon: '↻', label: 'Upgrade retried', describe: (_e, d) => join(up(d), 'retried by', d.str(['by'], 40) || '?') },
 };
 
 const FALLBACK: Spec = { icon: '•', label: '', describe: (_e, d) => d.str(['message', 'reason', 'description'], 60) };
