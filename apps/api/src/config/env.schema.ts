@@ -103,6 +103,26 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
 
+  /** Lightning backend of the ledger: `mock` (default: a simulated node with real signed BOLT11) or `lnd` (LND REST). */
+  @IsOptional() @IsIn(['mock', 'lnd'])
+  LIGHTNING_BACKEND: 'mock' | 'lnd' = 'mock';
+
+  /** Bitcoin network of the node; invoices of another network are refused. */
+  @IsOptional() @IsIn(['mainnet', 'testnet', 'signet', 'regtest'])
+  LIGHTNING_NETWORK: 'mainnet' | 'testnet' | 'signet' | 'regtest' = 'regtest';
+
+  /** Default fee limit of a payment in msat (the larger of this and 1 % of the amount). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_DEFAULT_MAX_FEE_MSAT = 10_000;
+
+  /** Interval of the ledger's sweep: expire unpaid invoices, re-read pending invoices and payments from the node. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  LEDGER_SWEEP_MS = 5000;
+
+  /** How long `POST /api/ledger/payments` waits for a final outcome before answering with the pending payment. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_PAY_WAIT_MS = 5000;
+
   /**
    * Self-upgrade queue: the git repository proposals target (a working tree or a bare repository). Unset = the queue
    * is off and every `/api/upgrades` endpoint answers 503 `upgrade/disabled` saying how to turn it on.
