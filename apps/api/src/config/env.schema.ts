@@ -64,6 +64,14 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   CORS_ORIGINS = '';
 
+  /**
+   * Which proxies may set X-Forwarded-For (the client IP of rate limits and logs). Empty or `false` (default): none,
+   * the socket's peer address is the client; `true`: any; a number: that many hops; otherwise Fastify's trustProxy
+   * string (`loopback`, `10.0.0.0/8,127.0.0.1`, ...).
+   */
+  @IsOptional() @IsString()
+  TRUST_PROXY = '';
+
   /** Login attempts allowed per IP per minute. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1)
   LOGIN_RATE_LIMIT = 10;
