@@ -323,7 +323,8 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   private async embedQuery(text: string): Promise<Float32Array | null> {
     if (!this.worker.available) return null;
     try {
-      const [v] = await this.embedder.embed([text]);
+      // a query waits at most 2 s for its vector, then is served lexically
+      const [v] = await this.embedder.embed([text], AbortSignal.timeout(Math.min(2000, this.config.MEMORY_EMBED_TIMEOUT_MS)));
       return v.length === this.embedder.dimension ? v : null;
     } catch (err) {
       this.logger.warn(`query embedding failed: ${(err as Error).message}`);
