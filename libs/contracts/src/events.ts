@@ -1,3 +1,6 @@
+import { LEDGER_EVENT_TYPES } from './ledger';
+import { UPGRADE_EVENT_SPECS, UPGRADE_EVENT_TYPES } from './upgrades';
+
 /**
  * Event catalogue: every event type the product emits, the channel it is published on, and its payload shape.
  * The event envelope is the `event_log` row (BRIEF section 4/5).
@@ -39,6 +42,23 @@ export const EVENT_TYPES = [
   'router.failover',
   'router.budget_exhausted',
   'router.metrics_flushed',
+  ...LEDGER_EVENT_TYPES,
+  'upgrade.proposed',
+  'upgrade.approval_added',
+  'upgrade.approval_resolved',
+  'upgrade.approval_recorded',
+  'upgrade.approved',
+  'upgrade.rejected',
+  'upgrade.expired',
+  'upgrade.cancelled',
+  'upgrade.approval_dismissed',
+  'upgrade.queued',
+  'upgrade.testing',
+  'upgrade.test_output',
+  'upgrade.applied',
+  'upgrade.failed',
+  'upgrade.rolled_back',
+  'upgrade.retried',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -68,6 +88,13 @@ export function channelForType(type: EventType): DomainChannel {
       return 'security';
     case 'router':
       return 'router';
+    case 'invoice':
+    case 'payment':
+    case 'hold':
+    case 'ledger':
+      return 'ledger';
+    case 'upgrade':
+      return 'upgrades';
     default:
       return 'swarm';
   }
@@ -93,6 +120,7 @@ export const MOBILE_EVENT_TYPES: readonly EventType[] = [
   'question.expired',
   'system.error',
   'system.warning',
+  ...UPGRADE_EVENT_TYPES.filter((t) => UPGRADE_EVENT_SPECS[t].mobile),
 ];
 
 /** Lifecycle transients an agent can be in (hyperhive style); `null` clears it. */
@@ -122,3 +150,6 @@ export interface NewEvent {
   agentId?: string | null;
   data?: Record<string, unknown>;
 }
+
+/** Compile-time check: every upgrade event type is in EVENT_TYPES (fails to compile otherwise). */
+export const UPGRADE_TYPES_IN_CATALOGUE: readonly EventType[] = UPGRADE_EVENT_TYPES satisfies readonly EventType[];
