@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health/health.controller';
@@ -59,6 +60,7 @@ export class AppModule {
         LlmRouterModule,
         EventLogModule,
         AuthModule,
+        LedgerModule,
         SwarmModule,
         RealtimeModule,
         UpgradeQueueModule,

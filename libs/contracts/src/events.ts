@@ -1,3 +1,4 @@
+import { LEDGER_EVENT_TYPES } from './ledger';
 import { UPGRADE_EVENT_SPECS, UPGRADE_EVENT_TYPES } from './upgrades';
 
 /**
@@ -41,6 +42,7 @@ export const EVENT_TYPES = [
   'router.failover',
   'router.budget_exhausted',
   'router.metrics_flushed',
+  ...LEDGER_EVENT_TYPES,
   'upgrade.proposed',
   'upgrade.approval_added',
   'upgrade.approval_resolved',
@@ -86,6 +88,11 @@ export function channelForType(type: EventType): DomainChannel {
       return 'security';
     case 'router':
       return 'router';
+    case 'invoice':
+    case 'payment':
+    case 'hold':
+    case 'ledger':
+      return 'ledger';
     case 'upgrade':
       return 'upgrades';
     default:

@@ -5,4 +5,5 @@ export * from './swarm';
 export * from './api';
 export * from './realtime';
 export * from './router';
+export * from './ledger';
 export * from './upgrades';

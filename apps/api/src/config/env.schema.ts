@@ -64,6 +64,14 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   CORS_ORIGINS = '';
 
+  /**
+   * Which proxies may set X-Forwarded-For (the client IP of rate limits and logs). Empty or `false` (default): none,
+   * the socket's peer address is the client; `true`: any; a number: that many hops; otherwise Fastify's trustProxy
+   * string (`loopback`, `10.0.0.0/8,127.0.0.1`, ...).
+   */
+  @IsOptional() @IsString()
+  TRUST_PROXY = '';
+
   /** Login attempts allowed per IP per minute. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1)
   LOGIN_RATE_LIMIT = 10;
@@ -94,6 +102,26 @@ export class EnvironmentVariables {
    */
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
+
+  /** Lightning backend of the ledger: `mock` (default: a simulated node with real signed BOLT11) or `lnd` (LND REST). */
+  @IsOptional() @IsIn(['mock', 'lnd'])
+  LIGHTNING_BACKEND: 'mock' | 'lnd' = 'mock';
+
+  /** Bitcoin network of the node; invoices of another network are refused. */
+  @IsOptional() @IsIn(['mainnet', 'testnet', 'signet', 'regtest'])
+  LIGHTNING_NETWORK: 'mainnet' | 'testnet' | 'signet' | 'regtest' = 'regtest';
+
+  /** Default fee limit of a payment in msat (the larger of this and 1 % of the amount). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_DEFAULT_MAX_FEE_MSAT = 10_000;
+
+  /** Interval of the ledger's sweep: expire unpaid invoices, re-read pending invoices and payments from the node. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  LEDGER_SWEEP_MS = 5000;
+
+  /** How long `POST /api/ledger/payments` waits for a final outcome before answering with the pending payment. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_PAY_WAIT_MS = 5000;
 
   /**
    * Self-upgrade queue: the git repository proposals target (a working tree or a bare repository). Unset = the queue

@@ -269,6 +269,17 @@ export const EVENT_SPECS: Record<EventType, Spec> = {
       return join('router metrics flushed', n === null ? '' : `(${n} providers)`);
     },
   },
+  // ledger (channel `ledger`, operators only): amounts arrive in msat and are shown in sats
+  'invoice.created': { icon: '⚡', label: 'Invoice', describe: (_e, d) => join('invoice for', msatText(d.num(['amountMsat'])), d.str(['memo'], 40) ? `"${d.str(['memo'], 40)}"` : '') },
+  'invoice.settled': { icon: '⚡', label: 'Received', describe: (_e, d) => join('received', msatText(d.num(['amountMsat'])), 'into', d.str(['accountId'], 40)) },
+  'invoice.expired': { icon: '⌛', label: 'Invoice expired', describe: (_e, d) => join('invoice for', msatText(d.num(['amountMsat'])), 'expired unpaid') },
+  'payment.in_flight': { icon: '➚', label: 'Paying', describe: (_e, d) => join('paying', msatText(d.num(['amountMsat'])), 'from', d.str(['accountId'], 40)) },
+  'payment.sent': { icon: '➚', label: 'Paid', describe: (_e, d) => join('paid', msatText(d.num(['amountMsat'])), paren(join('fee', msatText(d.num(['feeMsat'])) || '0 sats'))) },
+  'payment.failed': { icon: '✗', label: 'Payment failed', describe: (_e, d) => colon(join('payment of', msatText(d.num(['amountMsat']))), d.str(['reason'], 50)) },
+  'hold.created': { icon: '⧗', label: 'Payout held', describe: (_e, d) => join(msatText(d.num(['amountMsat'])), 'held for', d.agent(['agentId']) || d.str(['creditAccountId'], 40)) },
+  'hold.posted': { icon: '✓', label: 'Payout', describe: (_e, d) => join('paid', msatText(d.num(['amountMsat'])), 'to', d.agent(['agentId']) || d.str(['creditAccountId'], 40)) },
+  'hold.voided': { icon: '↺', label: 'Payout voided', describe: (_e, d) => colon(join(msatText(d.num(['amountMsat'])), 'released'), d.str(['reason'], 50)) },
+  'ledger.reconciliation_drift': { icon: '⚠', label: 'Ledger drift', describe: (_e, d) => colon('ledger differs from the node', d.str(['summary'], 60)) },
   'upgrade.proposed': {
     icon: '⇪',
     label: 'Upgrade proposed',
@@ -294,6 +305,13 @@ export const EVENT_SPECS: Record<EventType, Spec> = {
   'upgrade.rolled_back': { icon: '↶', label: 'Rolled back', describe: (_e, d) => join(up(d), 'rolled back to', d.str(['to'], 12), '(health check failed)') },
   'upgrade.retried': { icon: '↻', label: 'Upgrade retried', describe: (_e, d) => join(up(d), 'retried by', d.str(['by'], 40) || '?') },
 };
+
+/** msat shown as sats (3 decimals only when not whole). */
+function msatText(msat: number | null): string {
+  if (msat === null) return '';
+  const sats = msat / 1000;
+  return `${Number.isInteger(sats) ? sats : sats.toFixed(3)} sats`;
+}
 
 const FALLBACK: Spec = { icon: '•', label: '', describe: (_e, d) => d.str(['message', 'reason', 'description'], 60) };
 
