@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UpgradeDetailDto } from '@app/contracts';
 import { git, makeRepo, unifiedDiff, type TestRepo } from '../support/git-repo';
-import { ensureBuilt, kill9, startServerProcess, type ServerProcess } from '../support/server-process';
+import { ensureBuilt, kill9, startServer, type Server } from '../support/server-process';
 import { ADMIN_PASSWORD, createKeyWithPassword, createPgDatabase, databaseKinds, waitFor } from '../support/test-app';
 
 /**
@@ -12,7 +12,7 @@ import { ADMIN_PASSWORD, createKeyWithPassword, createPgDatabase, databaseKinds,
  * previous head or at a tested merge commit, never anywhere else; nothing stays in `testing`.
  */
 
-async function api(s: ServerProcess, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function api(s: Server, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${s.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -28,17 +28,17 @@ describe.each(databaseKinds())('upgrade queue restart safety: kill -9 (%s)', (db
   let markers: string;
   let baseEnv: Record<string, string>;
   let dropPg: (() => Promise<void>) | null = null;
-  let server: ServerProcess | null = null;
+  let server: Server | null = null;
   let opKey: string;
   let agentKey: string;
 
   const start = async (extra: Record<string, string> = {}) => {
-    server = await startServerProcess({ ...baseEnv, ...extra });
+    server = await startServer({ ...baseEnv, ...extra });
     opKey = await createKeyWithPassword(server.url, 'admin', ADMIN_PASSWORD, 'operator');
     return server;
   };
 
-  const finalOf = (s: ServerProcess, id: string) =>
+  const finalOf = (s: Server, id: string) =>
     waitFor(async () => {
       const r = await api(s, opKey, 'GET', `/api/upgrades/${id}`);
       return ['applied', 'failed', 'rolled_back'].includes(r.body.state as string) ? (r.body as unknown as UpgradeDetailDto) : null;
@@ -75,6 +75,7 @@ describe.each(databaseKinds())('upgrade queue restart safety: kill -9 (%s)', (db
       UPGRADE_POLL_MS: '100',
       UPGRADE_LEASE_MS: '1500',
       MARKER_DIR: markers,
+      HOME: process.env.HOME ?? tmpdir(),
     };
     const s = await start();
     const enrolled = await api(s, opKey, 'POST', '/api/agents', { name: `crash-agent-${db}` });

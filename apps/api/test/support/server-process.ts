@@ -4,10 +4,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD } from './test-app';
 
-/** The built product (`node dist/main.js`) in its own OS process, for kill -9 tests. */
-export const API_DIR = join(__dirname, '..', '..');
-export const MAIN = join(API_DIR, 'dist', 'main.js');
+/**
+ * The built product (`node dist/main.js`) in its own OS process, for kill -9 tests (same helpers as
+ * crash-recovery.spec.ts, shared here for the ledger's restart tests).
+ */
+const API_DIR = join(__dirname, '..', '..');
+const MAIN = join(API_DIR, 'dist', 'main.js');
 
+/** Newest mtime (ms) of any file under `dir`. */
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const name of readdirSync(dir)) {
@@ -35,19 +39,30 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface ServerProcess {
+export interface Server {
   proc: ChildProcess;
   url: string;
   output: () => string;
 }
 
 /** Starts `node dist/main.js` with `env` on a free port and waits until /api/health answers. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   let out = '';
   const proc = spawn(process.execPath, [MAIN], {
     cwd: API_DIR,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: String(port), ADMIN_PASSWORD, LOG_LEVEL: 'warn', WEB_DIST: '', SPAWN_PERSONAS: '', LOGIN_RATE_LIMIT: '1000', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+      WEB_DIST: '',
+      SPAWN_PERSONAS: '',
+      LOGIN_RATE_LIMIT: '1000',
+      AUCTION_WINDOW_MS: '600000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,11 +83,23 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   return { proc, url, output: () => out };
 }
 
-/** SIGKILLs the server process (no shutdown hooks run). */
-export function kill9(s: ServerProcess): Promise<void> {
+export function kill9(s: Server): Promise<void> {
   return new Promise((resolve) => {
     if (s.proc.exitCode !== null || s.proc.signalCode !== null) return resolve();
     s.proc.once('exit', () => resolve());
     s.proc.kill('SIGKILL');
   });
 }
+
+export async function stop(s: Server): Promise<void> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => s.proc.kill('SIGKILL'), 10_000);
+    s.proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    s.proc.kill('SIGTERM');
+  });
+}
+
