@@ -8,7 +8,7 @@ import { AppModule, webDistToServe } from './app.module';
 import { AppError } from './common/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
-import { EventLogService } from './event-log/event-log.service';
+import { EventLogWriter } from './event-log/event-log.writer';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -92,7 +92,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );
-  const events = app.get(EventLogService);
+  const events = app.get(EventLogWriter);
   app.useGlobalFilters(
     new AllExceptionsFilter(({ method, path, message }) => {
       void events

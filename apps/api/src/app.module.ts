@@ -10,6 +10,7 @@ import { buildDataSourceOptions, initializeDataSource } from './database/data-so
 import { EventLogModule } from './event-log/event-log.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SchedulingModule } from './common/scheduling/scheduling.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
@@ -55,6 +56,7 @@ export class AppModule {
           ],
         }),
         MetricsModule,
+        SchedulingModule,
         LlmRouterModule,
         EventLogModule,
         AuthModule,

@@ -12,6 +12,7 @@ import { OperatorQuestionEntity } from '../swarm/entities/operator-question.enti
 import { TaskEntity } from '../swarm/entities/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
+import { Seams1764000000000 } from './migrations/1764000000000-Seams';
 import { LlmProviderEntity } from '../llm-router/entities/llm-provider.entity';
 import { ProviderMetricEntity } from '../llm-router/entities/provider-metric.entity';
 
@@ -30,7 +31,7 @@ export const ENTITIES = [
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000];
+export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, Seams1764000000000];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`
