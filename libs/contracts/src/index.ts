@@ -9,3 +9,5 @@ export * from './swarm';
 export * from './api';
 export * from './realtime';
 export * from './router';
+export * from './ledger';
+export * from './upgrades';

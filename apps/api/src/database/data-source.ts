@@ -13,8 +13,16 @@ import { TaskEntity } from '../swarm/entities/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
 import { Seams1764000000000 } from './migrations/1764000000000-Seams';
+import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
+import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
+import { UpgradeEntity } from '../upgrade-queue/entities/upgrade.entity';
 import { LlmProviderEntity } from '../llm-router/entities/llm-provider.entity';
 import { ProviderMetricEntity } from '../llm-router/entities/provider-metric.entity';
+import { LedgerAccountEntity } from '../ledger/entities/ledger-account.entity';
+import { LedgerTransactionEntity } from '../ledger/entities/ledger-transaction.entity';
+import { LedgerTransferEntity } from '../ledger/entities/ledger-transfer.entity';
+import { MockInvoiceEntity, MockNodeKeyEntity, MockPaymentEntity } from '../ledger/entities/mock-node.entity';
+import { Ledger1764100000000 } from './migrations/1764100000000-Ledger';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
 export const ENTITIES = [
@@ -28,10 +36,18 @@ export const ENTITIES = [
   OperatorQuestionEntity,
   LlmProviderEntity,
   ProviderMetricEntity,
+  LedgerAccountEntity,
+  LedgerTransferEntity,
+  LedgerTransactionEntity,
+  MockNodeKeyEntity,
+  MockInvoiceEntity,
+  MockPaymentEntity,
+  UpgradeEntity,
+  UpgradeDecisionEntity,
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, Seams1764000000000];
+export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, Seams1764000000000, Ledger1764100000000, UpgradeQueue1764300000000];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`

@@ -19,7 +19,7 @@ import { TasksService } from './tasks/tasks.service';
 
 /**
  * Agents, tasks, auctions, personas, messages and operator questions. Exports SwarmService, TasksService and
- * AgentsService. Personas do their work through the LLM router (`PERSONA_EXECUTOR` = LlmPersonaExecutor).
+ * AgentsService and MessagesService (`sendInTx`). Personas do their work through the LLM router (`PERSONA_EXECUTOR` = LlmPersonaExecutor).
  */
 @Module({
   imports: [EventLogModule, AuthModule, LlmRouterModule],
@@ -34,6 +34,6 @@ import { TasksService } from './tasks/tasks.service';
     LlmPersonaExecutor,
     { provide: PERSONA_EXECUTOR, useExisting: LlmPersonaExecutor },
   ],
-  exports: [SwarmService, TasksService, AgentsService],
+  exports: [SwarmService, TasksService, AgentsService, MessagesService],
 })
 export class SwarmModule {}

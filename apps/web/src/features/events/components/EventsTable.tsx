@@ -1,3 +1,4 @@
+import '../events.css';
 import type { EventEnvelope } from '@app/contracts';
 import { formatDateTime } from '../../../lib/time';
 import { formatEvent } from '../format/formatEvent';

@@ -94,6 +94,12 @@ const join = (...parts: string[]) => parts.filter(Boolean).join(' ');
 const sats = (n: number | null) => (n === null ? '' : `${n} sats`);
 const paren = (s: string) => (s ? `(${s})` : '');
 const colon = (head: string, tail: string) => (tail ? `${head}: ${tail}` : head);
+const up = (d: Reader) => (d.str(['title'], 50) ? `upgrade '${d.str(['title'], 50)}'` : 'an upgrade');
+const lines = (d: Reader) => {
+  const a = d.num(['linesAdded']);
+  const r = d.num(['linesRemoved']);
+  return a === null && r === null ? '' : `+${a ?? 0} −${r ?? 0}`;
+};
 
 /**
  * Icon, label and one-line description for every event type (the compiler checks the list is complete).
@@ -263,7 +269,49 @@ export const EVENT_SPECS: Record<EventType, Spec> = {
       return join('router metrics flushed', n === null ? '' : `(${n} providers)`);
     },
   },
+  // ledger (channel `ledger`, operators only): amounts arrive in msat and are shown in sats
+  'invoice.created': { icon: '⚡', label: 'Invoice', describe: (_e, d) => join('invoice for', msatText(d.num(['amountMsat'])), d.str(['memo'], 40) ? `"${d.str(['memo'], 40)}"` : '') },
+  'invoice.settled': { icon: '⚡', label: 'Received', describe: (_e, d) => join('received', msatText(d.num(['amountMsat'])), 'into', d.str(['accountId'], 40)) },
+  'invoice.expired': { icon: '⌛', label: 'Invoice expired', describe: (_e, d) => join('invoice for', msatText(d.num(['amountMsat'])), 'expired unpaid') },
+  'payment.in_flight': { icon: '➚', label: 'Paying', describe: (_e, d) => join('paying', msatText(d.num(['amountMsat'])), 'from', d.str(['accountId'], 40)) },
+  'payment.sent': { icon: '➚', label: 'Paid', describe: (_e, d) => join('paid', msatText(d.num(['amountMsat'])), paren(join('fee', msatText(d.num(['feeMsat'])) || '0 sats'))) },
+  'payment.failed': { icon: '✗', label: 'Payment failed', describe: (_e, d) => colon(join('payment of', msatText(d.num(['amountMsat']))), d.str(['reason'], 50)) },
+  'hold.created': { icon: '⧗', label: 'Payout held', describe: (_e, d) => join(msatText(d.num(['amountMsat'])), 'held for', d.agent(['agentId']) || d.str(['creditAccountId'], 40)) },
+  'hold.posted': { icon: '✓', label: 'Payout', describe: (_e, d) => join('paid', msatText(d.num(['amountMsat'])), 'to', d.agent(['agentId']) || d.str(['creditAccountId'], 40)) },
+  'hold.voided': { icon: '↺', label: 'Payout voided', describe: (_e, d) => colon(join(msatText(d.num(['amountMsat'])), 'released'), d.str(['reason'], 50)) },
+  'ledger.reconciliation_drift': { icon: '⚠', label: 'Ledger drift', describe: (_e, d) => colon('ledger differs from the node', d.str(['summary'], 60)) },
+  'upgrade.proposed': {
+    icon: '⇪',
+    label: 'Upgrade proposed',
+    describe: (_e, d) => join(d.str(['by'], 40) || 'someone', 'proposed', up(d), paren(lines(d))),
+  },
+  'upgrade.approval_added': { icon: '☐', label: 'Needs approval', describe: (_e, d) => join(up(d), 'waits for approval', d.str(['requiresAdmin']) === 'true' ? '(admin)' : '') },
+  'upgrade.approval_resolved': { icon: '☑', label: 'Approval resolved', describe: (_e, d) => join(up(d), d.str(['outcome'], 20) || 'resolved', d.str(['by'], 40) ? `by ${d.str(['by'], 40)}` : '') },
+  'upgrade.approval_recorded': {
+    icon: '✓',
+    label: 'Approval',
+    describe: (_e, d) => join(d.str(['by'], 40), 'approved', up(d), d.num(['approvals']) !== null ? `(${d.num(['approvals'])}/${d.num(['requiredApprovals']) ?? '?'})` : ''),
+  },
+  'upgrade.approved': { icon: '✔', label: 'Upgrade approved', describe: (_e, d) => join(up(d), 'approved', d.str(['by'], 40) ? `by ${d.str(['by'], 40)}` : '') },
+  'upgrade.rejected': { icon: '✖', label: 'Upgrade rejected', describe: (_e, d) => colon(join(up(d), 'rejected by', d.str(['by'], 40) || '?'), d.str(['comment'], 60)) },
+  'upgrade.expired': { icon: '⌛', label: 'Upgrade expired', describe: (_e, d) => join(up(d), 'expired undecided') },
+  'upgrade.cancelled': { icon: '⊘', label: 'Upgrade cancelled', describe: (_e, d) => join(up(d), 'cancelled', d.str(['by'], 40) ? `by ${d.str(['by'], 40)}` : '') },
+  'upgrade.approval_dismissed': { icon: '↺', label: 'Approval dismissed', describe: (_e, d) => join(up(d), 'changed: approvals dismissed, back to review') },
+  'upgrade.queued': { icon: '☰', label: 'Upgrade queued', describe: (_e, d) => join(up(d), 'queued', d.num(['position']) !== null ? `#${d.num(['position'])}` : '') },
+  'upgrade.testing': { icon: '⚙', label: 'Upgrade testing', describe: (_e, d) => colon(join('testing', up(d), d.num(['attempt']) !== null ? `attempt ${d.num(['attempt'])}` : ''), d.str(['reason'], 50)) },
+  'upgrade.test_output': { icon: '›', label: 'Test output', describe: (_e, d) => colon('test output', d.str(['chunk'], 70)) },
+  'upgrade.applied': { icon: '⇧', label: 'Upgrade applied', describe: (_e, d) => join(up(d), 'applied at', d.str(['newHead'], 12)) },
+  'upgrade.failed': { icon: '✗', label: 'Upgrade failed', describe: (_e, d) => colon(join(up(d), 'failed', paren(d.str(['reason'], 20))), d.list(['conflicts']) || d.str(['message'], 60)) },
+  'upgrade.rolled_back': { icon: '↶', label: 'Rolled back', describe: (_e, d) => join(up(d), 'rolled back to', d.str(['to'], 12), '(health check failed)') },
+  'upgrade.retried': { icon: '↻', label: 'Upgrade retried', describe: (_e, d) => join(up(d), 'retried by', d.str(['by'], 40) || '?') },
 };
+
+/** msat shown as sats (3 decimals only when not whole). */
+function msatText(msat: number | null): string {
+  if (msat === null) return '';
+  const sats = msat / 1000;
+  return `${Number.isInteger(sats) ? sats : sats.toFixed(3)} sats`;
+}
 
 const FALLBACK: Spec = { icon: '•', label: '', describe: (_e, d) => d.str(['message', 'reason', 'description'], 60) };
 

@@ -1,3 +1,4 @@
+import '../swarm.css';
 import type { AgentDto } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { SinceTime } from '../../../components/ui/SinceTime';

@@ -1,3 +1,4 @@
+import '../swarm.css';
 import type { AgentDto, TaskDto } from '@app/contracts';
 import { Countdown } from '../../../components/ui/Countdown';
 import { useAgents, useTaskDetail, useTasks } from '../hooks/useSwarm';
