@@ -111,6 +111,37 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
 
+  /** Memory embedder: `fallback` (deterministic hashing, needs nothing), `ollama`, `openai` (any /v1/embeddings), `transformers` (local model dir). */
+  @IsOptional() @IsIn(['fallback', 'ollama', 'openai', 'transformers'])
+  MEMORY_EMBEDDER: 'fallback' | 'ollama' | 'openai' | 'transformers' = 'fallback';
+
+  /** Embedder model (ollama: e.g. `all-minilm`; openai: e.g. `text-embedding-3-small`; transformers: model id under MEMORY_EMBED_MODEL_DIR). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_MODEL = '';
+
+  /** Base URL of the Ollama / OpenAI-compatible embedding server. */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_URL = '';
+
+  /** API key for the OpenAI-compatible embedder (never logged or returned). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_API_KEY = '';
+
+  /** Vector dimension the configured embedder must return (a different length is rejected). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(8192)
+  MEMORY_EMBED_DIM = 384;
+
+  /** Local model directory for `transformers` (no download ever). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_MODEL_DIR = '';
+
+  /** Entries embedded per background batch. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2048)
+  MEMORY_EMBED_BATCH = 64;
+
+  /** Timeout of one embedding call, ms. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  MEMORY_EMBED_TIMEOUT_MS = 10000;
   /** Lightning backend of the ledger: `mock` (default: a simulated node with real signed BOLT11) or `lnd` (LND REST). */
   @IsOptional() @IsIn(['mock', 'lnd'])
   LIGHTNING_BACKEND: 'mock' | 'lnd' = 'mock';

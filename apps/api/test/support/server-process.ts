@@ -4,8 +4,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ADMIN_PASSWORD } from './test-app';
 
-/** The built product (`node dist/main.js`) in its own OS process, for kill -9 and multi-process tests. */
-
+/**
+ * The built product (`node dist/main.js`) in its own OS process, for kill -9 tests (same helpers as
+ * crash-recovery.spec.ts, shared here for the ledger's restart tests).
+ */
 const API_DIR = join(__dirname, '..', '..');
 const MAIN = join(API_DIR, 'dist', 'main.js');
 
