@@ -158,6 +158,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   LEDGER_SWEEP_MS = 5000;
 
+  /** Period of the scheduled reconciliation (ledger vs node; 0 = off). Claimed once per period across instances. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_RECONCILE_MS = 600_000;
+
   /** How long `POST /api/ledger/payments` waits for a final outcome before answering with the pending payment. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
   LEDGER_PAY_WAIT_MS = 5000;
