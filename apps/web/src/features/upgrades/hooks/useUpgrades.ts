@@ -48,15 +48,16 @@ const byteLength = (s: string) => new TextEncoder().encode(s).length;
  * returns false when a chunk is missing (the caller refetches the logs).
  */
 export function appendOutput(logs: UpgradeLogsDto | undefined, e: EventEnvelope): { logs: UpgradeLogsDto | undefined; ok: boolean } {
-  const chunk = typeof e.data.chunk === 'string' ? e.data.chunk : '';
-  const offset = typeof e.data.offset === 'number' ? e.data.offset : -1;
-  const attempt = typeof e.data.attempt === 'number' ? e.data.attempt : -1;
+  const data = e.data as Record<string, unknown>;
+  const chunk = typeof data.chunk === 'string' ? data.chunk : '';
+  const offset = typeof data.offset === 'number' ? data.offset : -1;
+  const attempt = typeof data.attempt === 'number' ? data.attempt : -1;
   if (!logs) return { logs, ok: false };
   if (attempt !== logs.attempt) return { logs, ok: attempt < logs.attempt };
   const have = byteLength(logs.testOutput);
   if (offset + byteLength(chunk) <= have) return { logs, ok: true }; // already have it
   if (offset !== have) return { logs, ok: false };
-  return { logs: { ...logs, testOutput: logs.testOutput + chunk, testOutputTruncated: e.data.truncated === true }, ok: true };
+  return { logs: { ...logs, testOutput: logs.testOutput + chunk, testOutputTruncated: data.truncated === true }, ok: true };
 }
 
 /**
@@ -79,7 +80,8 @@ export function useUpgradesLiveUpdates(): void {
   const sub = useChannel(enabled ? 'upgrades' : null, {
     onEvents: (events) => {
       for (const e of events) {
-        const id = typeof e.data.upgradeId === 'string' ? e.data.upgradeId : null;
+        const raw = (e.data as Record<string, unknown>).upgradeId;
+        const id = typeof raw === 'string' ? raw : null;
         if (!id) continue;
         if (e.type === 'upgrade.test_output') {
           const res = appendOutput(qc.getQueryData<UpgradeLogsDto>(upgradeKeys.logs(id)), e);
