@@ -10,6 +10,7 @@ import { buildDataSourceOptions, initializeDataSource } from './database/data-so
 import { EventLogModule } from './event-log/event-log.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
+import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -60,6 +61,7 @@ export class AppModule {
         LlmRouterModule,
         EventLogModule,
         AuthModule,
+        MemoryModule,
         LedgerModule,
         SwarmModule,
         RealtimeModule,

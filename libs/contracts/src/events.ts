@@ -1,3 +1,4 @@
+import { MEMORY_EVENT_TYPES } from './memory';
 import { LEDGER_EVENT_TYPES } from './ledger';
 import { UPGRADE_EVENT_SPECS, UPGRADE_EVENT_TYPES } from './upgrades';
 
@@ -42,6 +43,7 @@ export const EVENT_TYPES = [
   'router.failover',
   'router.budget_exhausted',
   'router.metrics_flushed',
+  ...MEMORY_EVENT_TYPES,
   ...LEDGER_EVENT_TYPES,
   'upgrade.proposed',
   'upgrade.approval_added',
@@ -88,6 +90,8 @@ export function channelForType(type: EventType): DomainChannel {
       return 'security';
     case 'router':
       return 'router';
+    case 'memory':
+      return 'memory';
     case 'invoice':
     case 'payment':
     case 'hold':

@@ -162,3 +162,33 @@ export interface LedgerPage<T> {
   /** Pass as `cursor` for the next page; null at the end. */
   nextCursor: string | null;
 }
+
+/** One difference between the ledger and the node. */
+export interface ReconciliationDifference {
+  kind:
+    | 'balance'
+    | 'invoice_settled_on_node_only'
+    | 'invoice_settled_in_ledger_only'
+    | 'invoice_missing_on_node'
+    | 'invoice_missing_in_ledger'
+    | 'payment_succeeded_on_node_only'
+    | 'payment_settled_in_ledger_only'
+    | 'payment_missing_in_ledger'
+    | 'payment_amount_mismatch';
+  paymentHash: string | null;
+  ledger: string;
+  node: string;
+}
+
+/** `GET /api/ledger/reconcile`: the ledger compared with what the node reports. */
+export interface ReconciliationReportDto {
+  checkedAt: string;
+  backend: string;
+  ok: boolean;
+  /** The node's channel balance vs the ledger's settled net (incoming - outgoing - fees), msat. */
+  nodeBalanceMsat: number;
+  ledgerNetMsat: number;
+  invoicesChecked: number;
+  paymentsChecked: number;
+  differences: ReconciliationDifference[];
+}

@@ -119,6 +119,37 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
 
+  /** Memory embedder: `fallback` (deterministic hashing, needs nothing), `ollama`, `openai` (any /v1/embeddings), `transformers` (local model dir). */
+  @IsOptional() @IsIn(['fallback', 'ollama', 'openai', 'transformers'])
+  MEMORY_EMBEDDER: 'fallback' | 'ollama' | 'openai' | 'transformers' = 'fallback';
+
+  /** Embedder model (ollama: e.g. `all-minilm`; openai: e.g. `text-embedding-3-small`; transformers: model id under MEMORY_EMBED_MODEL_DIR). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_MODEL = '';
+
+  /** Base URL of the Ollama / OpenAI-compatible embedding server. */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_URL = '';
+
+  /** API key for the OpenAI-compatible embedder (never logged or returned). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_API_KEY = '';
+
+  /** Vector dimension the configured embedder must return (a different length is rejected). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(8192)
+  MEMORY_EMBED_DIM = 384;
+
+  /** Local model directory for `transformers` (no download ever). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_MODEL_DIR = '';
+
+  /** Entries embedded per background batch. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2048)
+  MEMORY_EMBED_BATCH = 64;
+
+  /** Timeout of one embedding call, ms. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  MEMORY_EMBED_TIMEOUT_MS = 10000;
   /** Lightning backend of the ledger: `mock` (default: a simulated node with real signed BOLT11) or `lnd` (LND REST). */
   @IsOptional() @IsIn(['mock', 'lnd'])
   LIGHTNING_BACKEND: 'mock' | 'lnd' = 'mock';
@@ -134,6 +165,10 @@ export class EnvironmentVariables {
   /** Interval of the ledger's sweep: expire unpaid invoices, re-read pending invoices and payments from the node. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   LEDGER_SWEEP_MS = 5000;
+
+  /** Period of the scheduled reconciliation (ledger vs node; 0 = off). Claimed once per period across instances. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_RECONCILE_MS = 600_000;
 
   /** How long `POST /api/ledger/payments` waits for a final outcome before answering with the pending payment. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)

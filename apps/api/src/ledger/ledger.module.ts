@@ -8,6 +8,7 @@ import { MockLightningBackend } from './backends/mock-lightning.backend';
 import { LedgerDevController } from './ledger-dev.controller';
 import { LedgerController } from './ledger.controller';
 import { LedgerService } from './ledger.service';
+import { ReconciliationService } from './reconciliation.service';
 
 /**
  * The Lightning ledger (`ledger_*` tables, channel `ledger`): double-entry accounts, two-phase transfers, invoices,
@@ -19,6 +20,7 @@ import { LedgerService } from './ledger.service';
   controllers: [LedgerController, LedgerDevController],
   providers: [
     LedgerService,
+    ReconciliationService,
     {
       provide: LIGHTNING_BACKEND,
       inject: [DataSource, EventLogService, APP_CONFIG],

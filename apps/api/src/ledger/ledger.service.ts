@@ -210,6 +210,29 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     return { items: page.map(toTransactionDto), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
+  /**
+   * Every transaction matching `q` (createdAt in [from, to), optional type/status/agent/task), oldest first in a
+   * stable order (createdAt, id), read `pageSize` rows per keyset query: memory stays flat for any range.
+   */
+  async *iterateTransactions(q: Omit<TransactionQuery, 'cursor' | 'limit'>, pageSize = 1000): AsyncGenerator<LedgerTransactionDto> {
+    let after: { createdAt: string; id: string } | null = null;
+    for (;;) {
+      const qb = this.dataSource.getRepository(LedgerTransactionEntity).createQueryBuilder('t');
+      if (q.type) qb.andWhere('t.type = :type', { type: q.type });
+      if (q.status) qb.andWhere('t.status = :status', { status: q.status });
+      if (q.agentId) qb.andWhere('t."agentId" = :agentId', { agentId: q.agentId });
+      if (q.taskId) qb.andWhere('t."taskId" = :taskId', { taskId: q.taskId });
+      if (q.from) qb.andWhere('t."createdAt" >= :from', { from: new Date(q.from).toISOString() });
+      if (q.to) qb.andWhere('t."createdAt" < :to', { to: new Date(q.to).toISOString() });
+      if (after) qb.andWhere('(t."createdAt" > :aAt OR (t."createdAt" = :aAt AND t.id > :aId))', { aAt: after.createdAt, aId: after.id });
+      const rows = await qb.orderBy('t."createdAt"', 'ASC').addOrderBy('t.id', 'ASC').limit(pageSize).getMany();
+      for (const r of rows) yield toTransactionDto(r);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
   /** Decodes a bolt11 without paying it. Errors as `decodeBolt11`. */
   decode(bolt11: string): DecodedInvoiceDto {
     const d = decodeBolt11(bolt11, this.backend.network);

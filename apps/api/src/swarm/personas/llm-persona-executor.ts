@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PersonaDto, TaskDto } from '@app/contracts';
+import type { PersonaDto, RouterChatMessage as ChatMessage, TaskDto } from '@app/contracts';
 import { AppError } from '../../common/app-error';
 import type { PersonaExecutor, PersonaWorkReport } from './persona-executor';
 import { LlmRouterService } from '../../llm-router/llm-router.service';
@@ -21,9 +21,13 @@ export function personaSystemPrompt(p: PersonaDto): string {
 /**
  * Runs a persona's won task through the LLM router: system prompt per persona role, the task as the user message.
  * Reports `tool.called` before the call and `tool.completed` (provider, model, latencyMs, attempts, tokens) or
- * `tool.failed` (reason, attempts) after it. When no provider is reachable the task fails with the router's message,
+ * `tool.failed` (reason, attempts) after it; `tool.called` carries the prompt and `tool.completed` the output (each text up
+ * to 20,000 characters) for the task trace. When no provider is reachable the task fails with the router's message,
  * which says what to configure (start Ollama, set an API key, allow cloud fallback, ...).
  */
+/** Longest prompt message / response text copied into a `tool.*` event (characters). */
+const TRACE_TEXT_MAX = 20_000;
+
 @Injectable()
 export class LlmPersonaExecutor implements PersonaExecutor {
   constructor(private readonly router: LlmRouterService) {}
@@ -33,16 +37,16 @@ export class LlmPersonaExecutor implements PersonaExecutor {
    * @throws Error with the router's reason (the task then fails with that message)
    */
   async execute(persona: PersonaDto, task: TaskDto, report: PersonaWorkReport): Promise<{ result: string }> {
-    await report.tool('tool.called', { name: 'llm.complete', input: task.description.slice(0, 200), maxTokens: PERSONA_MAX_TOKENS });
+    const messages: ChatMessage[] = [
+      { role: 'system', content: personaSystemPrompt(persona) },
+      { role: 'user', content: task.description },
+    ];
+    // the prompt as sent (the task page's trace shows it in full; capped so one event stays small)
+    const prompt = messages.map((m) => ({ role: m.role, content: m.content.slice(0, TRACE_TEXT_MAX) }));
+    await report.tool('tool.called', { name: 'llm.complete', input: task.description.slice(0, 200), maxTokens: PERSONA_MAX_TOKENS, prompt });
     const started = Date.now();
     try {
-      const r = await this.router.complete({
-        messages: [
-          { role: 'system', content: personaSystemPrompt(persona) },
-          { role: 'user', content: task.description },
-        ],
-        max_tokens: PERSONA_MAX_TOKENS,
-      });
+      const r = await this.router.complete({ messages, max_tokens: PERSONA_MAX_TOKENS });
       const answer = r.content.trim();
       if (answer === '') throw new AppError('router/empty_answer', `${r.provider} (${r.model}) returned an empty answer`, 502);
       await report.tool('tool.completed', {
@@ -54,6 +58,7 @@ export class LlmPersonaExecutor implements PersonaExecutor {
         attempts: r.attempts.map((a) => ({ provider: a.provider, outcome: a.outcome, reason: a.reason ?? null, latencyMs: a.latencyMs })),
         tokensIn: r.usage.promptTokens,
         tokensOut: r.usage.completionTokens,
+        output: r.content.slice(0, TRACE_TEXT_MAX),
       });
       return { result: answer };
     } catch (err) {

@@ -261,6 +261,32 @@ export const EVENT_SPECS: Record<EventType, Spec> = {
       return join('cloud budget exhausted', d.str(['provider'], 30) ? `at ${d.str(['provider'], 30)}` : '', money, d.str(['message', 'reason'], 50));
     },
   },
+  'memory.stored': {
+    icon: '◆',
+    label: 'Remembered',
+    describe: (_e, d) => join(d.str(['source'], 30), 'stored a', d.str(['type'], 20), 'memory:', `'${d.str(['preview'], 60)}'`),
+  },
+  'memory.fact_superseded': {
+    icon: '↻',
+    label: 'Fact updated',
+    describe: (_e, d) => join('fact', `${d.str(['subject'], 30)}/${d.str(['factKey'], 30)}`, 'superseded'),
+  },
+  'memory.deleted': { icon: '✕', label: 'Memory deleted', describe: (_e, d) => join(d.str(['type'], 20), 'memory', d.str(['entryId'], 8), 'deleted') },
+  'memory.reindex_started': {
+    icon: '⟳',
+    label: 'Re-embedding',
+    describe: (_e, d) => join('re-embedding', String(d.num(['total']) ?? ''), 'memories with', d.str(['model'], 40)),
+  },
+  'memory.reindex_progress': {
+    icon: '⟳',
+    label: 'Re-embedding',
+    describe: (_e, d) => join('re-embedded', `${d.num(['done']) ?? 0}/${d.num(['total']) ?? 0}`, 'with', d.str(['model'], 40)),
+  },
+  'memory.reindex_completed': {
+    icon: '✓',
+    label: 'Re-embedded',
+    describe: (_e, d) => join('re-embedding done:', String(d.num(['embedded']) ?? 0), 'memories with', d.str(['model'], 40)),
+  },
   'router.metrics_flushed': {
     icon: '☰',
     label: 'Metrics',

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, render } from '@testing-library/react';
 import { EVENT_TYPES, type EventEnvelope, type EventType } from '@app/contracts';
+import { MemoryRouter } from 'react-router-dom';
 import { ActivityFeed } from '../ActivityFeed';
 import { EventsTable } from '../EventsTable';
 import { FeedItem } from '../FeedItem';
@@ -69,7 +70,11 @@ describe('event data is rendered as text, never as HTML', () => {
   });
 
   it('the Events table (summary and JSON data) renders the payload as text', () => {
-    const { container } = render(<EventsTable events={[hostile('question.asked', 7), hostile('task.completed', 6)]} />);
+    const { container } = render(
+      <MemoryRouter>
+        <EventsTable events={[hostile('question.asked', 7), hostile('task.completed', 6)]} />
+      </MemoryRouter>,
+    );
     expectInert(container);
     expect(container.querySelector('pre.json')?.textContent).toContain(PAYLOAD.replace(/"/g, '\\"'));
   });
