@@ -37,6 +37,8 @@ export interface MemoryEntryDto {
 export interface MemoryFilters {
   type?: MemoryEntryType;
   agentId?: string;
+  /** With `agentId`: also entries of no agent (the shared swarm scope). */
+  includeShared?: boolean;
   taskId?: string;
   sessionId?: string;
   source?: string;
