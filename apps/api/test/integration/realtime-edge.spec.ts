@@ -1,9 +1,9 @@
 import type { ClientToServerEvents, EventEnvelope, ServerToClientEvents, SubscribeAck } from '@app/contracts';
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
-import { EventLogService } from '../../src/event-log/event-log.service';
 import { ConnectionLimiter } from '../../src/realtime/connection-limits';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
+import { eventLog, type TestEventLog } from '../support/event-log';
 import { databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
 
 /**
@@ -102,11 +102,11 @@ describe('realtime connection limits', () => {
 
 describe.each(databaseKinds())('realtime subscribe filters and polling fallback (%s)', (db) => {
   let t: TestApp;
-  let events: EventLogService;
+  let events: TestEventLog;
   const open: Live[] = [];
   beforeAll(async () => {
     t = await startTestApp({}, db);
-    events = t.app.get(EventLogService);
+    events = eventLog(t.app);
   });
   afterEach(() => {
     for (const s of open.splice(0)) s.close();
