@@ -44,6 +44,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
   EVENT_PRUNE_INTERVAL_MS = 3_600_000;
 
+  /** Durable consumers poll the log this often (ms) for commits of other instances (their own commits wake them at once). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50)
+  CONSUMER_POLL_MS = 1000;
+
+  /** Deadline scheduler sweep (ms): re-reads pending deadlines (auctions, question/invoice/upgrade expiry) from the database. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  DEADLINE_SWEEP_MS = 5000;
+
   /** An external agent without a heartbeat for this long is marked offline. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(500)
   HEARTBEAT_TIMEOUT_MS = 30000;
@@ -87,6 +95,22 @@ export class EnvironmentVariables {
   /** Minimum interval between two coalesced frames (0 = every tick); the gateway adds 1 ms per 10 sockets, up to 60. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
   REALTIME_FLUSH_MS = 10;
+
+  /** Socket.IO handshakes allowed per client IP per REALTIME_HANDSHAKE_WINDOW_MS (0 = no limit). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  REALTIME_HANDSHAKES_PER_IP = 300;
+
+  /** Window of the realtime handshake rate limit, ms. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
+  REALTIME_HANDSHAKE_WINDOW_MS = 60_000;
+
+  /** Concurrent realtime sockets per principal (one API key or one session; 0 = no cap), per instance. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  REALTIME_MAX_SOCKETS_PER_PRINCIPAL = 50;
+
+  /** Concurrent realtime sockets per client IP (0 = no cap), per instance. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  REALTIME_MAX_SOCKETS_PER_IP = 500;
 
   /** Digest interval of the conflated mobile channel. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(50)

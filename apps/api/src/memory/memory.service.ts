@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { buildContextBlock } from './memory-context';
 import { MemoryEmbeddingWorker } from './memory-embedding.worker';
@@ -95,7 +95,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.db = new MemoryStore(ds);

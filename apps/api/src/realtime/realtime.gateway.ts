@@ -1,8 +1,9 @@
 import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import {
+  EVENT_TYPES,
   MOBILE_EVENT_TYPES,
+  PRIVILEGED_CHANNELS,
   REALTIME_NAMESPACE,
   type ClientToServerEvents,
   type EventEnvelope,
@@ -12,23 +13,34 @@ import {
   type UnsubscribeAck,
 } from '@app/contracts';
 import fastifyCookie from '@fastify/cookie';
+import proxyaddr from 'proxy-addr';
 import type { Namespace, Socket } from 'socket.io';
-import { AUTH_CREDENTIAL_REVOKED, type CredentialRevoked, SESSION_COOKIE } from '../auth/auth.constants';
+import { SESSION_COOKIE } from '../auth/auth.constants';
 import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EVENT_LOG_APPENDED } from '../event-log/event-log.constants';
-import { EventLogService } from '../event-log/event-log.service';
+import { InternalBus, type CredentialRevoked } from '../event-log/internal-bus';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import { EventLogReader } from '../event-log/event-log.reader';
 import type { EventFilter } from '../event-log/event-log.types';
-import { ALL_PUBLIC_ROOM, decideAccess, PRIVILEGED_CHANNELS } from './channel-access.util';
+import { decideAccess, PUBLIC_ROOM_SUFFIX, publicRoom } from '../auth/access-policy';
+import { trustProxyOption } from '../common/http-edge';
+import { ConnectionLimiter, isRefusal, principalKey, type LimitRefusal } from './connection-limits';
 
 /** Events per replay frame. */
 const REPLAY_FRAME_SIZE = 1000;
 /** Minimum interval between slow-consumer scans, ms. */
 const SLOW_SCAN_INTERVAL_MS = 50;
 const MOBILE_TYPES = new Set<string>(MOBILE_EVENT_TYPES);
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+/** Most types one `subscribe { types }` may list. */
+const MAX_FILTER_TYPES = 50;
+/** Separates a channel's room from its type filter in a filtered room's name (`swarm~types:task.created,...`). */
+const FILTER_SEP = '~types:';
 
 interface SocketData {
   principal: ResolvedPrincipal;
+  /** Client IP (the peer, or X-Forwarded-For through TRUST_PROXY proxies), for the connection limits. */
+  ip: string;
   /** Rooms this socket joined through `subscribe`. */
   rooms: Set<string>;
 }
@@ -40,27 +52,50 @@ interface EnginePacket {
   data?: unknown;
 }
 
+/** A Socket.IO middleware error the client sees as `connect_error` (`message` = code, `data` = { code, message }). */
+function limitError(r: LimitRefusal): Error & { data: LimitRefusal } {
+  return Object.assign(new Error(r.code), { data: r });
+}
+
+/** The room a type-filtered room belongs to (`swarm~types:a,b` -> `swarm`; other rooms are their own). */
+function baseRoom(room: string): string {
+  const i = room.indexOf(FILTER_SEP);
+  return i < 0 ? room : room.slice(0, i);
+}
+
 /** The channel name a room's frames are labelled with (what the client subscribed to). */
 function channelOfRoom(room: string): string {
-  return room === ALL_PUBLIC_ROOM ? 'all' : room;
+  const base = baseRoom(room);
+  return base.endsWith(PUBLIC_ROOM_SUFFIX) ? base.slice(0, -PUBLIC_ROOM_SUFFIX.length) : base;
 }
 
-/** The log filter that reproduces what a room receives live (used for replay). */
+/**
+ * The log filter that reproduces what a room receives live (used for replay); public rooms hide privileged channels,
+ * a type-filtered room adds its types.
+ */
 export function filterForRoom(room: string): EventFilter {
-  if (room === 'all') return {};
-  if (room === ALL_PUBLIC_ROOM) return { excludeChannels: PRIVILEGED_CHANNELS };
-  if (room === 'mobile') return { types: MOBILE_EVENT_TYPES };
-  if (room.startsWith('task:')) return { taskId: room.slice(5) };
-  if (room.startsWith('agent:')) return { agentId: room.slice(6) };
-  return { channels: [room] };
+  const i = room.indexOf(FILTER_SEP);
+  if (i >= 0) return { ...filterForChannelRoom(room.slice(0, i)), types: room.slice(i + FILTER_SEP.length).split(',') };
+  return filterForChannelRoom(room);
 }
 
-/** Rooms an event is delivered to live (the mobile digest is handled separately). */
+function filterForChannelRoom(room: string): EventFilter {
+  const base = channelOfRoom(room);
+  const hidden = room.endsWith(PUBLIC_ROOM_SUFFIX) ? { excludeChannels: PRIVILEGED_CHANNELS } : {};
+  if (base === 'all') return hidden;
+  if (base === 'mobile') return { types: MOBILE_EVENT_TYPES, ...hidden };
+  if (base.startsWith('task:')) return { taskId: base.slice(5), ...hidden };
+  if (base.startsWith('agent:')) return { agentId: base.slice(6), ...hidden };
+  return { channels: [base] };
+}
+
+/** Rooms an event is delivered to live (the mobile digest is handled separately): each mixed room and, unless the event is privileged, its public variant. */
 function roomsFor(e: EventEnvelope): string[] {
-  const rooms = ['all', e.channel];
-  if (!PRIVILEGED_CHANNELS.includes(e.channel)) rooms.push(ALL_PUBLIC_ROOM);
-  if (e.taskId) rooms.push(`task:${e.taskId}`);
-  if (e.agentId) rooms.push(`agent:${e.agentId}`);
+  const mixed = ['all'];
+  if (e.taskId) mixed.push(`task:${e.taskId}`);
+  if (e.agentId) mixed.push(`agent:${e.agentId}`);
+  const rooms = [e.channel as string, ...mixed];
+  if (!PRIVILEGED_CHANNELS.includes(e.channel)) for (const r of mixed) rooms.push(publicRoom(r));
   return rooms;
 }
 
@@ -97,19 +132,47 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   private lastFlush = 0;
   private mobilePending = new Map<string, EventEnvelope>();
   private mobileTimer: NodeJS.Timeout | null = null;
+  /**
+   * Type-filtered rooms of this instance's sockets: channel room -> filtered room -> its types. A live event of a
+   * channel room also goes to each filtered room whose types include it. Entries go when their room empties.
+   */
+  private readonly filteredRooms = new Map<string, Map<string, Set<string>>>();
   /** Sockets replaying a room: live frames for them are held back here and sent after the replay. */
   private readonly replaying = new Map<string, Map<string, EventEnvelope[]>>();
   /** Counters for tests and metrics. */
-  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0 };
+  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0, limitedHandshakes: 0 };
+  /** Per-IP handshake rate and concurrent sockets per principal / IP (connection-limits.ts). */
+  readonly limiter: ConnectionLimiter;
+  private readonly trustProxy: ReturnType<typeof trustProxyOption>;
 
   constructor(
     private readonly auth: AuthService,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
+    private readonly bus: InternalBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.limiter = new ConnectionLimiter({
+      handshakesPerIp: config.REALTIME_HANDSHAKES_PER_IP,
+      handshakeWindowMs: config.REALTIME_HANDSHAKE_WINDOW_MS,
+      maxSocketsPerPrincipal: config.REALTIME_MAX_SOCKETS_PER_PRINCIPAL,
+      maxSocketsPerIp: config.REALTIME_MAX_SOCKETS_PER_IP,
+    });
+    this.trustProxy = trustProxyOption(config.TRUST_PROXY);
+    bus.on('appended', (events) => this.handleAppended(events));
+    bus.on('credential-revoked', (c) => this.handleRevoked(c));
+  }
 
   afterInit(nsp: LiveNamespace): void {
     nsp.use((socket, next) => {
+      // edge controls first (no database read for a flood), then the credential, then the concurrent-socket caps
+      const ip = this.clientIp(socket);
+      const limited = this.limiter.admitHandshake(ip);
+      if (limited) {
+        this.stats.limitedHandshakes++;
+        next(limitError(limited));
+        return;
+      }
       this.authenticate(socket)
         .then((principal) => {
           if (!principal) {
@@ -117,7 +180,15 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
             next(new Error('unauthorized'));
             return;
           }
+          const lease = this.limiter.acquire(principalKey(principal), ip);
+          if (isRefusal(lease)) {
+            this.stats.limitedHandshakes++;
+            next(limitError(lease));
+            return;
+          }
+          socket.once('disconnect', () => lease.release());
           socket.data.principal = principal;
+          socket.data.ip = ip;
           socket.data.rooms = new Set();
           next();
         })
@@ -130,6 +201,18 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     if (this.mobileTimer) clearInterval(this.mobileTimer);
+  }
+
+  /** The client's IP: the TCP peer, or the X-Forwarded-For entry TRUST_PROXY allows (same rule as the REST API). */
+  private clientIp(socket: LiveSocket): string {
+    const trust = this.trustProxy;
+    if (trust === false) return socket.handshake.address;
+    const fn = typeof trust === 'function' ? trust : trust === true ? () => true : proxyaddr.compile(trust.split(',').map((x) => x.trim()));
+    try {
+      return proxyaddr(socket.request, fn);
+    } catch {
+      return socket.handshake.address;
+    }
   }
 
   private async authenticate(socket: LiveSocket): Promise<ResolvedPrincipal | null> {
@@ -164,22 +247,36 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (!req || typeof req !== 'object' || Array.isArray(req)) {
       return { ok: false, code: 'realtime/bad_request', message: 'subscribe expects { channel, since?, epoch? }' };
     }
-    const { channel, since, epoch } = req as { channel?: unknown; since?: unknown; epoch?: unknown };
+    const { channel, since, epoch, types } = req as { channel?: unknown; since?: unknown; epoch?: unknown; types?: unknown };
     if (since !== undefined && since !== null && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
       return { ok: false, code: 'realtime/bad_request', message: 'since must be a non-negative integer seq' };
     }
     if (epoch !== undefined && epoch !== null && (typeof epoch !== 'string' || epoch.length > 64)) {
       return { ok: false, code: 'realtime/bad_request', message: 'epoch must be a string' };
     }
+    let typeList: string[] | undefined;
+    if (types !== undefined && types !== null) {
+      if (!Array.isArray(types) || types.length === 0 || types.length > MAX_FILTER_TYPES || !types.every((x) => typeof x === 'string' && KNOWN_TYPES.has(x))) {
+        return { ok: false, code: 'realtime/bad_request', message: `types must be 1-${MAX_FILTER_TYPES} event types of the catalogue (docs/events.md)` };
+      }
+      typeList = [...new Set(types as string[])].sort();
+    }
     const access = decideAccess(socket.data.principal, channel);
     if (!access.ok) return { ok: false, channel: typeof channel === 'string' ? channel : undefined, code: access.code, message: access.message };
     const name = channel as string;
-    const room = access.room;
+    if (typeList && access.room === 'mobile') {
+      return { ok: false, channel: name, code: 'realtime/bad_request', message: 'the mobile digest has a fixed set of types; subscribe to a channel to filter by type' };
+    }
+    // one subscription per channel: a new subscribe replaces the previous filter (or lack of one)
+    this.leaveChannel(socket, access.room);
+    const room = typeList ? `${access.room}${FILTER_SEP}${typeList.join(',')}` : access.room;
+    if (typeList) this.registerFilteredRoom(access.room, room, typeList);
+    const filterAck = typeList ? { types: typeList } : {};
     if (since === undefined || since === null) {
       await socket.join(room);
       socket.data.rooms.add(room);
-      const headSeq = await this.events.getHeadSeq();
-      return { ok: true, channel: name, epoch: this.events.epoch, headSeq, replayed: 0, gap: false };
+      const headSeq = await this.reader.getHeadSeq();
+      return { ok: true, channel: name, epoch: this.reader.epoch, headSeq, replayed: 0, gap: false, ...filterAck };
     }
     // Join first, replay second, with this socket's live frames for the room held back until the replay is out:
     // nothing committed meanwhile is missed, and the client sees one seq-ordered stream.
@@ -194,7 +291,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       const after = result.lastSeq;
       const rest = result.ack.ok && !result.ack.gap ? backlog.filter((e) => e.seq > after) : backlog;
       if (rest.length > 0) socket.emit('events', rest, name);
-      return result.ack;
+      return result.ack.ok ? { ...result.ack, ...filterAck } : result.ack;
     } finally {
       held.delete(socket.id);
       if (held.size === 0) this.replaying.delete(room);
@@ -208,14 +305,14 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     cursor: number,
     epoch: unknown,
   ): Promise<{ ack: SubscribeAck; lastSeq: number }> {
-    const headSeq = await this.events.getHeadSeq();
-    const base = { ok: true as const, channel: name, epoch: this.events.epoch, headSeq };
-    const otherEpoch = typeof epoch === 'string' && epoch !== this.events.epoch;
-    if (otherEpoch || cursor > headSeq || cursor < (await this.events.getPrunedThroughSeq())) {
+    const headSeq = await this.reader.getHeadSeq();
+    const base = { ok: true as const, channel: name, epoch: this.reader.epoch, headSeq };
+    const otherEpoch = typeof epoch === 'string' && epoch !== this.reader.epoch;
+    if (otherEpoch || cursor > headSeq || cursor < (await this.reader.getPrunedThroughSeq())) {
       return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
     }
     const filter = { ...filterForRoom(room), after: cursor };
-    if ((await this.events.count(filter)) > this.config.REPLAY_MAX_EVENTS) {
+    if ((await this.reader.count(filter)) > this.config.REPLAY_MAX_EVENTS) {
       return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
     }
     let replayed = 0;
@@ -227,7 +324,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       lastSeq = frame[frame.length - 1].seq;
       frame = [];
     };
-    for await (const e of this.events.iterate(filter, REPLAY_FRAME_SIZE)) {
+    for await (const e of this.reader.iterate(filter, REPLAY_FRAME_SIZE)) {
       frame.push(e);
       if (frame.length === REPLAY_FRAME_SIZE) send();
     }
@@ -239,19 +336,47 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     const channel = (req as { channel?: unknown } | null)?.channel;
     const access = decideAccess(socket.data.principal, channel);
     if (!access.ok) return { ok: false, code: access.code, message: access.message };
-    void socket.leave(access.room);
-    socket.data.rooms.delete(access.room);
+    this.leaveChannel(socket, access.room);
     return { ok: true, channel: channel as string };
   }
 
-  /** Receives every committed batch (in seq order) and queues it per room for this tick's frames. */
-  @OnEvent(EVENT_LOG_APPENDED)
+  /** Leaves a channel's room and every type-filtered room of that channel. */
+  private leaveChannel(socket: LiveSocket, channelRoom: string): void {
+    for (const r of [...socket.data.rooms]) {
+      if (baseRoom(r) !== channelRoom) continue;
+      void socket.leave(r);
+      socket.data.rooms.delete(r);
+    }
+  }
+
+  private registerFilteredRoom(channelRoom: string, room: string, types: string[]): void {
+    let m = this.filteredRooms.get(channelRoom);
+    if (!m) this.filteredRooms.set(channelRoom, (m = new Map()));
+    if (!m.has(room)) m.set(room, new Set(types));
+  }
+
+  /** Receives every committed batch (in seq order, bus `appended`) and queues it per room for this tick's frames. */
   handleAppended(events: EventEnvelope[]): void {
     if (!this.nsp) return;
     const local = this.config.REDIS_URL ? null : this.nsp.adapter.rooms;
-    const mobileLive = !local || local.has('mobile');
+    const mobileLive = !local || local.has('mobile') || local.has(publicRoom('mobile'));
+    const ownRooms = this.nsp.adapter.rooms;
     for (const e of events) {
       for (const room of roomsFor(e)) {
+        const filtered = this.filteredRooms.get(room);
+        if (filtered) {
+          for (const [froom, types] of filtered) {
+            if (!ownRooms.has(froom)) {
+              filtered.delete(froom); // its last socket left
+              continue;
+            }
+            if (!types.has(e.type)) continue;
+            let fbuf = this.roomBuffers.get(froom);
+            if (!fbuf) this.roomBuffers.set(froom, (fbuf = []));
+            fbuf.push(e);
+          }
+          if (filtered.size === 0) this.filteredRooms.delete(room);
+        }
         if (local && !local.has(room)) continue;
         let buf = this.roomBuffers.get(room);
         if (!buf) this.roomBuffers.set(room, (buf = []));
@@ -301,6 +426,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     const events = [...this.mobilePending.values()].sort((a, b) => a.seq - b.seq);
     this.mobilePending = new Map();
     this.nsp.to('mobile').emit('events', events, 'mobile');
+    const open = events.filter((e) => !PRIVILEGED_CHANNELS.includes(e.channel));
+    if (open.length > 0) this.nsp.to(publicRoom('mobile')).emit('events', open, 'mobile');
     this.stats.framesSent++;
   }
 
@@ -315,8 +442,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       const channels = [...socket.data.rooms].map(channelOfRoom);
       for (const room of socket.data.rooms) void socket.leave(room);
       socket.data.rooms.clear();
-      const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.events.epoch };
-      void this.events.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
+      const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.reader.epoch };
+      void this.reader.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
       this.logger.warn(`slow consumer ${socket.id}: dropped its backlog, told it to resync ${channels.join(',')}`);
       const p = socket.data.principal;
       void this.events
@@ -332,8 +459,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     }
   }
 
-  /** Disconnects sockets authenticated with a revoked key, an ended session or a disabled user. */
-  @OnEvent(AUTH_CREDENTIAL_REVOKED)
+  /** Disconnects sockets authenticated with a revoked key, an ended session or a disabled user (bus `credential-revoked`). */
   handleRevoked(c: CredentialRevoked): void {
     if (!this.nsp) return;
     if (c.apiKeyId) this.nsp.in(`cred:key:${c.apiKeyId}`).disconnectSockets(true);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type {
   Principal,
@@ -13,12 +13,13 @@ import { DataSource, In, LessThanOrEqual, type EntityManager, type FindOptionsSe
 import { AppError } from '../common/app-error';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import { EventLogReader } from '../event-log/event-log.reader';
 import type { WriteContext } from '../event-log/event-log.types';
 import { MessagesService } from '../swarm/messages/messages.service';
 import { UpgradeDecisionEntity } from './entities/upgrade-decision.entity';
 import { UpgradeEntity } from './entities/upgrade.entity';
-import { UPGRADE_DEADLINES, type UpgradeDeadlines } from './upgrade-deadlines';
+import { DeadlineScheduler } from '../common/scheduling/deadline-scheduler';
 import { GitError, UpgradeGit, type GitFileChange } from './upgrade-git';
 import { isProtectedPath, toConfigDto, upgradeQueueConfig, type UpgradeQueueConfig } from './upgrade-queue.config';
 import { upgradeError } from './upgrade-queue.errors';
@@ -67,7 +68,7 @@ export function diffSha256(diff: string): string {
  * (worktree, tests, fast-forward, health check, rollback) is `UpgradeRunnerService`.
  */
 @Injectable()
-export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown {
+export class UpgradeQueueService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(UpgradeQueueService.name);
   readonly cfg: UpgradeQueueConfig;
   readonly git: UpgradeGit | null;
@@ -77,10 +78,11 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     private readonly messages: MessagesService,
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(UPGRADE_DEADLINES) private readonly deadlines: UpgradeDeadlines,
+    private readonly deadlines: DeadlineScheduler,
   ) {
     this.cfg = upgradeQueueConfig(config);
     this.git = this.cfg.repoPath ? new UpgradeGit(this.cfg.repoPath) : null;
@@ -94,18 +96,21 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
         const rows = await this.dataSource.getRepository(UpgradeEntity).find({ where: { state: 'proposed' }, select: { id: true, expiresAt: true } });
         return rows.filter((r) => r.expiresAt).map((r) => ({ key: r.id, dueAtMs: Date.parse(r.expiresAt as string) }));
       },
-      fire: (id) => this.expire(id).then(() => undefined),
+      fire: async (id) => {
+        const r = await this.expire(id);
+        return r;
+      },
     });
     if (this.cfg.enabled) {
       if (!(await this.git!.isRepo())) this.logger.error(`UPGRADE_REPO_PATH ${this.cfg.repoPath} is not a git repository: proposals will be refused`);
-      await this.deadlines.sweep();
     } else {
       this.logger.log(this.cfg.hint!);
     }
   }
 
-  onApplicationShutdown(): void {
-    this.deadlines.stop();
+  /** Expires what fell due while no instance ran and arms the rest (the scheduler's sweep covers dead instances). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.deadlines.resume(UPGRADE_EXPIRY_KIND);
   }
 
   configDto(): UpgradeConfigDto {
@@ -283,7 +288,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   /** Proposals newest first, filtered by states and proposing agent; `pending` counts `proposed`. */
   async list(q: { state?: UpgradeState[]; agentId?: string; limit?: number }): Promise<UpgradeListDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const where: FindOptionsWhere<UpgradeEntity> = {};
     if (q.state?.length) where.state = In(q.state);
     if (q.agentId) where.proposedByAgentId = q.agentId;
@@ -296,7 +301,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
     });
     const counts = await this.approvalCounts(this.dataSource.manager, rows);
     const pending = await repo.count({ where: { state: 'proposed' } });
-    return { items: rows.map((r) => toUpgradeDto(r, counts.get(r.id) ?? 0)), pending, headSeq, epoch: this.events.epoch };
+    return { items: rows.map((r) => toUpgradeDto(r, counts.get(r.id) ?? 0)), pending, headSeq, epoch: this.reader.epoch };
   }
 
   /** One proposal with its diff and decision audit. @throws AppError `upgrade/not_found` (404). */
@@ -310,7 +315,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   /** Test and health output of the latest attempt. @throws AppError `upgrade/not_found` (404). */
   async logs(id: string): Promise<UpgradeLogsDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const row = await this.dataSource.getRepository(UpgradeEntity).findOne({ where: { id } });
     if (!row) throw upgradeError('upgrade/not_found', `Upgrade ${id} not found`, 404);
     return { id, attempt: row.attempt, testOutput: row.testOutput, testOutputTruncated: row.testOutputTruncated, healthOutput: row.healthOutput, exitCode: row.exitCode, headSeq };
@@ -487,21 +492,23 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * Expires a proposal whose deadline passed (deadline scheduler `fire`): a conditional update, so it succeeds once
-   * across instances. Returns whether this call expired it.
+   * across instances. Returns `fired` when this call expired it, `early` when its (possibly renewed) deadline is
+   * still ahead, `nothing` when it is no longer proposed.
    */
-  async expire(id: string): Promise<boolean> {
+  async expire(id: string): Promise<'fired' | 'nothing' | 'early'> {
     return this.events.write(async (tx) => {
-      const row = await tx.manager.findOne(UpgradeEntity, { where: { id, state: 'proposed', expiresAt: LessThanOrEqual(nowIso()) } });
-      if (!row || !row.expiresAt) return false;
-      const res = await tx.manager.update(UpgradeEntity, { id, state: 'proposed' }, { state: 'expired', finishedAt: nowIso(), updatedAt: nowIso() });
-      if (!res.affected) return false;
+      const row = await tx.manager.findOne(UpgradeEntity, { where: { id, state: 'proposed' } });
+      if (!row || !row.expiresAt) return 'nothing';
+      if (row.expiresAt > nowIso()) return 'early';
+      const res = await tx.manager.update(UpgradeEntity, { id, state: 'proposed', expiresAt: LessThanOrEqual(nowIso()) }, { state: 'expired', finishedAt: nowIso(), updatedAt: nowIso() });
+      if (!res.affected) return 'nothing';
       const system: UpgradeActor = { agentId: null, username: null, role: 'admin', label: 'system' };
       await this.audit(tx.manager, row, system, 'expire', `No decision before ${row.expiresAt}`);
       const ref = { upgradeId: id, title: row.title };
       tx.append({ type: 'upgrade.expired', source: 'upgrade-queue', agentId: row.proposedByAgentId, data: { ...ref, expiresAt: row.expiresAt, from: 'proposed' } });
       tx.append({ type: 'upgrade.approval_resolved', source: 'upgrade-queue', agentId: row.proposedByAgentId, data: { ...ref, outcome: 'expired', by: 'system', diffSha256: row.diffSha256 } });
       await this.tellAgent(tx, system, row, `Your upgrade "${row.title}" expired: no decision before ${row.expiresAt}`);
-      return true;
+      return 'fired' as const;
     });
   }
 
