@@ -44,6 +44,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
   EVENT_PRUNE_INTERVAL_MS = 3_600_000;
 
+  /** Durable consumers poll the log this often (ms) for commits of other instances (their own commits wake them at once). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50)
+  CONSUMER_POLL_MS = 1000;
+
+  /** Deadline scheduler sweep (ms): re-reads pending deadlines (auctions, question/invoice/upgrade expiry) from the database. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  DEADLINE_SWEEP_MS = 5000;
+
   /** An external agent without a heartbeat for this long is marked offline. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(500)
   HEARTBEAT_TIMEOUT_MS = 30000;

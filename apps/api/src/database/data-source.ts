@@ -13,6 +13,7 @@ import { OperatorQuestionEntity } from '../swarm/entities/operator-question.enti
 import { TaskEntity } from '../swarm/entities/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
+import { Seams1764000000000 } from './migrations/1764000000000-Seams';
 import { Memory1764200000000 } from './migrations/1764200000000-Memory';
 import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
 import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
@@ -51,7 +52,15 @@ export const ENTITIES = [
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, Ledger1764100000000, LedgerJobs1764100000001, Memory1764200000000, UpgradeQueue1764300000000];
+export const MIGRATIONS = [
+  Initial1763700000000,
+  LlmRouter1763800000000,
+  Seams1764000000000,
+  Ledger1764100000000,
+  LedgerJobs1764100000001,
+  Memory1764200000000,
+  UpgradeQueue1764300000000,
+];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`

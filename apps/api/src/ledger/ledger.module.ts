@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogModule } from '../event-log/event-log.module';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import { LIGHTNING_BACKEND, type LightningBackend } from './backends/lightning-backend';
 import { LndRestBackend, lndConfigFromEnv } from './backends/lnd-rest.backend';
 import { MockLightningBackend } from './backends/mock-lightning.backend';
@@ -24,8 +24,8 @@ import { ReconciliationService } from './reconciliation.service';
     ReconciliationService,
     {
       provide: LIGHTNING_BACKEND,
-      inject: [DataSource, EventLogService, APP_CONFIG],
-      useFactory: (ds: DataSource, events: EventLogService, config: AppConfig): LightningBackend => {
+      inject: [DataSource, EventLogWriter, APP_CONFIG],
+      useFactory: (ds: DataSource, events: EventLogWriter, config: AppConfig): LightningBackend => {
         if (config.LIGHTNING_BACKEND === 'lnd') return new LndRestBackend(lndConfigFromEnv(config));
         return new MockLightningBackend(ds, events, config.LIGHTNING_NETWORK);
       },

@@ -19,7 +19,7 @@ import { AppError } from '../common/app-error';
 import { TimerSet } from '../common/scheduling/timer-set';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { Accounting, agentAccountId, assertMsat, FEES_ACCOUNT, NODE_ACCOUNT, toAccountDto, toTransferDto, TREASURY_ACCOUNT } from './accounting';
 import { LIGHTNING_BACKEND, type BackendListener, type LightningBackend, type PaymentOutcome } from './backends/lightning-backend';
@@ -85,7 +85,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     @Inject(LIGHTNING_BACKEND) readonly backend: LightningBackend,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

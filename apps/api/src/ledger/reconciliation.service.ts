@@ -3,7 +3,7 @@ import type { ReconciliationDifference, ReconciliationReportDto } from '@app/con
 import { DataSource } from 'typeorm';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import { LIGHTNING_BACKEND, type LightningBackend } from './backends/lightning-backend';
 import { LedgerJobEntity } from './entities/ledger-job.entity';
 import { LedgerTransactionEntity } from './entities/ledger-transaction.entity';
@@ -27,7 +27,7 @@ export class ReconciliationService implements OnApplicationBootstrap, OnModuleDe
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     private readonly ledger: LedgerService,
     @Inject(LIGHTNING_BACKEND) private readonly backend: LightningBackend,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { UpgradeFailureReason, UpgradePhase, UpgradeState } from '@app/contracts';
 import { DataSource, In, IsNull, LessThan } from 'typeorm';
 import { nowIso } from '../common/time.util';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { UpgradeEntity } from './entities/upgrade.entity';
 import { runCommand, type UpgradeGit } from './upgrade-git';
@@ -59,7 +59,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     private readonly queue: UpgradeQueueService,
   ) {}
 

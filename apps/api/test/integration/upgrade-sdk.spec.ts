@@ -67,7 +67,7 @@ describe.each(databaseKinds())('upgrade queue through the agent SDK and CLI (%s)
     expect(done.state).toBe('applied');
     expect(repo.head()).toBe(done.mergeCommit);
     await waitFor(() => upgradeEvents.some((e) => e.type === 'upgrade.applied' && e.data.upgradeId === up.id));
-    const types = upgradeEvents.filter((e) => e.data.upgradeId === up.id).map((e) => e.type);
+    const types = upgradeEvents.filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['upgrade.proposed', 'upgrade.approved', 'upgrade.queued', 'upgrade.testing', 'upgrade.test_output', 'upgrade.applied']));
     await waitFor(() => messages.some((m) => m.body.includes('was applied')));
   });
