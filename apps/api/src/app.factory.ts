@@ -18,7 +18,7 @@ import {
   trustProxyOption,
 } from './common/http-edge';
 import type { AppConfig } from './config/app-config';
-import { EventLogService } from './event-log/event-log.service';
+import { EventLogWriter } from './event-log/event-log.writer';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -128,7 +128,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
   );
-  const events = app.get(EventLogService);
+  const events = app.get(EventLogWriter);
   app.useGlobalFilters(
     new AllExceptionsFilter(({ method, path, message }) => {
       void events

@@ -12,6 +12,7 @@ import { LedgerModule } from './ledger/ledger.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
 import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SchedulingModule } from './common/scheduling/scheduling.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
@@ -58,6 +59,7 @@ export class AppModule {
           ],
         }),
         MetricsModule,
+        SchedulingModule,
         LlmRouterModule,
         EventLogModule,
         AuthModule,

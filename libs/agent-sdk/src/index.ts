@@ -8,3 +8,5 @@ export { SeqTracker } from './seq-tracker';
 export { resolveAgentKey, type ResolvedAgentKey } from './enroll';
 export { runCommand, killGroup, failureReason, type RunOptions, type RunResult } from './exec';
 export { parseCliArgs, matchesKeywords, USAGE, type CliOptions, type CliParseResult } from './cli-args';
+export { proposeUpgrade, getUpgrade, waitForUpgrade, JSON_DIFF_MAX_BYTES, type ProposeUpgradeRequest } from './upgrades';
+export { parseProposeArgs, runProposeUpgrade, PROPOSE_USAGE, type ProposeUpgradeCliOptions } from './upgrade-cli';

@@ -52,6 +52,26 @@ export interface HealthResponse {
   db: 'up' | 'down';
   epoch: string;
   headSeq: number;
+  /** Hash of the newest event (tamper-evidence chain head, ADR 0009); null for an empty log or when the db is down. */
+  headHash: string | null;
   uptimeS: number;
   version: string;
+}
+
+/** `GET /api/events/verify`: the result of recomputing the event hash chain (ADR 0009). */
+export interface ChainVerification {
+  ok: boolean;
+  /** First and last seq checked. */
+  from: number;
+  to: number;
+  /** Rows whose hash matched. */
+  checked: number;
+  /** Last pruned seq (0 if none) and the hash recorded for it: where verification of the whole log starts. */
+  baseSeq: number;
+  baseHash: string;
+  /** The newest row's seq and hash, to anchor elsewhere (null hash for an empty log). */
+  headSeq: number;
+  headHash: string | null;
+  /** The first row whose stored hash is not the recomputed one; null when the range verified. */
+  firstBreak: { seq: number; expected: string; actual: string | null } | null;
 }

@@ -1,4 +1,4 @@
-import type { DomainChannel } from './events';
+import type { DomainChannel } from './event-spec';
 
 /**
  * Realtime channels (Socket.IO rooms). `all` carries every event, `mobile` a conflated digest,

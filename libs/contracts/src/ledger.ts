@@ -4,6 +4,8 @@
  * that is a safe integer (<= 2^53 - 1 msat, about 90,071 BTC; see ADR 0010). Times are ISO-8601 UTC strings.
  */
 
+import type { EventSpecs } from './event-spec';
+
 /** Ledger event types (all on channel `ledger`). */
 export const LEDGER_EVENT_TYPES = [
   'invoice.created',
@@ -32,6 +34,11 @@ export interface LedgerEventDataMap {
   'hold.voided': { transferId: string; pendingId: string; amountMsat: number; debitAccountId: string; creditAccountId: string; purpose: string; reason: string };
   'ledger.reconciliation_drift': { differences: number; summary: string };
 }
+
+/** Channel routing of the ledger's event types: all on the privileged `ledger` channel, none on the phone digest. */
+export const LEDGER_EVENT_SPECS = Object.fromEntries(LEDGER_EVENT_TYPES.map((t) => [t, { channel: 'ledger' }])) as {
+  readonly [K in LedgerEventType]: { readonly channel: 'ledger' };
+} satisfies EventSpecs<LedgerEventDataMap>;
 
 /** One msat amount limit: a JSON-safe integer (ADR 0010). 21,000,000 BTC (2.1e18 msat) is far above it. */
 export const MAX_MSAT = Number.MAX_SAFE_INTEGER;
@@ -161,4 +168,34 @@ export interface LedgerPage<T> {
   items: T[];
   /** Pass as `cursor` for the next page; null at the end. */
   nextCursor: string | null;
+}
+
+/** One difference between the ledger and the node. */
+export interface ReconciliationDifference {
+  kind:
+    | 'balance'
+    | 'invoice_settled_on_node_only'
+    | 'invoice_settled_in_ledger_only'
+    | 'invoice_missing_on_node'
+    | 'invoice_missing_in_ledger'
+    | 'payment_succeeded_on_node_only'
+    | 'payment_settled_in_ledger_only'
+    | 'payment_missing_in_ledger'
+    | 'payment_amount_mismatch';
+  paymentHash: string | null;
+  ledger: string;
+  node: string;
+}
+
+/** `GET /api/ledger/reconcile`: the ledger compared with what the node reports. */
+export interface ReconciliationReportDto {
+  checkedAt: string;
+  backend: string;
+  ok: boolean;
+  /** The node's channel balance vs the ledger's settled net (incoming - outgoing - fees), msat. */
+  nodeBalanceMsat: number;
+  ledgerNetMsat: number;
+  invoicesChecked: number;
+  paymentsChecked: number;
+  differences: ReconciliationDifference[];
 }

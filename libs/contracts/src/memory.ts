@@ -2,6 +2,7 @@
  * Semantic memory wire types (REST `/api/memory`, events on channel `memory`).
  * Times are ISO-8601 UTC strings with milliseconds; scores are unitless (higher is better).
  */
+import type { EventSpecs } from './event-spec';
 
 /** What an entry is. `fact` entries also carry subject/key and a validity interval. */
 export const MEMORY_ENTRY_TYPES = ['conversation', 'fact', 'document', 'task_result', 'observation'] as const;
@@ -37,6 +38,8 @@ export interface MemoryEntryDto {
 export interface MemoryFilters {
   type?: MemoryEntryType;
   agentId?: string;
+  /** With `agentId`: also entries of no agent (the shared swarm scope). */
+  includeShared?: boolean;
   taskId?: string;
   sessionId?: string;
   source?: string;
@@ -173,4 +176,4 @@ export const MEMORY_EVENT_SPECS = {
   'memory.reindex_started': { channel: 'memory', mobile: false },
   'memory.reindex_progress': { channel: 'memory', mobile: false },
   'memory.reindex_completed': { channel: 'memory', mobile: false },
-} as const satisfies Record<MemoryEventType, { channel: 'memory'; mobile: boolean }>;
+} as const satisfies EventSpecs<MemoryEventDataMap>;

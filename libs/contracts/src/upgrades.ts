@@ -5,6 +5,7 @@
  * `proposed -> approved | rejected | expired | cancelled`, `approved -> queued -> testing -> applied | failed`,
  * `applied -> rolled_back` (post-apply health check red). Every transition is an `upgrade.*` event with who and why.
  */
+import type { EventSpecs } from './event-spec';
 
 export const UPGRADE_STATES = [
   'proposed',
@@ -247,6 +248,6 @@ export const UPGRADE_EVENT_SPECS = {
   'upgrade.failed': { channel: 'upgrades', mobile: true },
   'upgrade.rolled_back': { channel: 'upgrades', mobile: true },
   'upgrade.retried': { channel: 'upgrades', mobile: false },
-} as const satisfies { readonly [K in UpgradeEventType]: { readonly channel: 'upgrades'; readonly mobile: boolean } };
+} as const satisfies EventSpecs<UpgradeEventDataMap>;
 
 export const UPGRADE_EVENT_TYPES = Object.keys(UPGRADE_EVENT_SPECS) as UpgradeEventType[];

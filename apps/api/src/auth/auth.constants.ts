@@ -4,10 +4,5 @@ export const CSRF_HEADER = 'x-csrf-token';
 /** Prefixes make leaked secrets recognisable (secret scanners) and let us tell sessions from keys. */
 export const SESSION_TOKEN_PREFIX = 'mcs_';
 export const API_KEY_PREFIX = 'mck_';
-/** Internal bus event when a key is revoked / a session ends: realtime disconnects the matching sockets. */
-export const AUTH_CREDENTIAL_REVOKED = 'auth.credential-revoked';
-export interface CredentialRevoked {
-  apiKeyId?: string;
-  sessionId?: string;
-  userId?: string;
-}
+/** Published on the internal bus (`credential-revoked`) when a key is revoked / a session ends. */
+export type { CredentialRevoked } from '../event-log/internal-bus';

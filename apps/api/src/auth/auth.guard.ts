@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@app/contracts';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../common/app-error';
+import { authError } from './auth.errors';
 import { IS_PUBLIC_KEY, ROLES_KEY } from '../common/decorators/auth.decorators';
 import { SESSION_COOKIE } from './auth.constants';
 import { AuthService, type ResolvedPrincipal } from './auth.service';
@@ -56,19 +56,19 @@ export class AuthGuard implements CanActivate {
     let principal: ResolvedPrincipal | null = null;
     if (bearer) {
       principal = await this.auth.resolveToken(bearer, 'api_key');
-      if (!principal) throw new AppError('auth/invalid_token', 'Invalid, expired or revoked API key (a session token is only valid as the cookie)', 401);
+      if (!principal) throw authError('auth/invalid_token', 'Invalid, expired or revoked API key (a session token is only valid as the cookie)', 401);
     } else {
       const cookie = req.cookies?.[SESSION_COOKIE];
       principal = cookie ? await this.auth.resolveToken(cookie, 'session') : null;
-      if (!principal) throw new AppError('auth/unauthenticated', 'Login or send an API key (Authorization: Bearer mck_...)', 401);
+      if (!principal) throw authError('auth/unauthenticated', 'Login or send an API key (Authorization: Bearer mck_...)', 401);
       if (!SAFE_METHODS.has(req.method) && !this.csrf.validate(req)) {
-        throw new AppError('auth/csrf_invalid', 'Missing or invalid x-csrf-token header', 403);
+        throw authError('auth/csrf_invalid', 'Missing or invalid x-csrf-token header', 403);
       }
     }
     req.principal = principal;
     const roles = rule.roles;
     if (roles && principal.role !== 'admin' && !roles.includes(principal.role)) {
-      throw AppError.forbidden('auth/forbidden', `Requires role ${roles.join(' or ')}; you are ${principal.role}`);
+      throw authError('auth/forbidden', `Requires role ${roles.join(' or ')}; you are ${principal.role}`, 403);
     }
     return true;
   }

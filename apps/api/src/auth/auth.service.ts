@@ -1,18 +1,17 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyDto, Principal, Role, UserDto, UserRole } from '@app/contracts';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { AppError } from '../common/app-error';
+import { DataSource, IsNull } from 'typeorm';
+import { authError } from './auth.errors';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import type { WriteContext } from '../event-log/event-log.types';
+import { InternalBus, type CredentialRevoked } from '../event-log/internal-bus';
 import { ApiKeyEntity } from './api-key.entity';
 import {
   API_KEY_PREFIX,
-  AUTH_CREDENTIAL_REVOKED,
-  type CredentialRevoked,
   SESSION_TOKEN_PREFIX,
 } from './auth.constants';
 import { SessionEntity } from './session.entity';
@@ -59,7 +58,7 @@ export function toApiKeyDto(k: ApiKeyEntity): ApiKeyDto {
  * once). Emits `auth.login_failed`, `auth.key_created`, `auth.key_revoked` on the `security` channel; never a secret.
  */
 @Injectable()
-export class AuthService implements OnApplicationBootstrap {
+export class AuthService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Auth');
   private lastUsedWrites = new Map<string, number>();
   /** sha256(token) -> resolved principal, for CREDENTIAL_CACHE_TTL_MS. */
@@ -67,13 +66,17 @@ export class AuthService implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
-    private readonly bus: EventEmitter2,
+    private readonly events: EventLogWriter,
+    private readonly bus: InternalBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The password generated on this first start (null otherwise); `takeGeneratedAdminPassword` hands it out once. */
   private generatedAdminPassword: string | null = null;
+
+  onModuleInit(): void {
+    this.bus.on('credential-revoked', (c) => this.forgetCredentials(c));
+  }
 
   /** First start with an empty users table: create the admin from ADMIN_PASSWORD or generate one (shown once). */
   async onApplicationBootstrap(): Promise<void> {
@@ -117,7 +120,7 @@ export class AuthService implements OnApplicationBootstrap {
       await this.events.append([
         { type: 'auth.login_failed', source: 'auth', data: { username: username.slice(0, 64), ip, reason: user?.disabled ? 'disabled' : 'bad_credentials' } },
       ]);
-      throw new AppError('auth/invalid_credentials', 'Invalid username or password', 401);
+      throw authError('auth/invalid_credentials', 'Invalid username or password', 401);
     }
     const token = SESSION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const now = nowIso();
@@ -140,7 +143,7 @@ export class AuthService implements OnApplicationBootstrap {
     const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { tokenHash } });
     if (!session) return;
     await this.events.write(({ manager }) => manager.delete(SessionEntity, { id: session.id }));
-    this.bus.emit(AUTH_CREDENTIAL_REVOKED, { sessionId: session.id } satisfies CredentialRevoked);
+    this.bus.emit('credential-revoked', { sessionId: session.id });
   }
 
   /**
@@ -172,8 +175,7 @@ export class AuthService implements OnApplicationBootstrap {
     return resolved.principal;
   }
 
-  /** Forgets cached credentials of a revoked key, an ended session or a changed user (called on AUTH_CREDENTIAL_REVOKED). */
-  @OnEvent(AUTH_CREDENTIAL_REVOKED)
+  /** Forgets cached credentials of a revoked key, an ended session or a changed user (bus `credential-revoked`). */
   forgetCredentials(c: CredentialRevoked): void {
     for (const [hash, { principal }] of this.credentialCache) {
       if (
@@ -243,7 +245,7 @@ export class AuthService implements OnApplicationBootstrap {
     const user: UserEntity = { id: randomUUID(), username: input.username, passwordHash, role: input.role, disabled: false, createdAt: now, updatedAt: now };
     await this.events.write(async ({ manager, append }) => {
       if (await manager.exists(UserEntity, { where: { username: input.username } })) {
-        throw AppError.conflict('auth/username_taken', `Username "${input.username}" is taken`);
+        throw authError('auth/username_taken', `Username "${input.username}" is taken`, 409);
       }
       await manager.insert(UserEntity, user);
       append({ type: 'system.info', source: 'auth', data: { message: `user ${user.username} created`, userId: user.id, role: user.role, by: actor } });
@@ -261,11 +263,11 @@ export class AuthService implements OnApplicationBootstrap {
     let revokedKeys: ApiKeyEntity[] = [];
     const updated = await this.events.write(async ({ manager, append }) => {
       const user = await manager.findOne(UserEntity, { where: { id } });
-      if (!user) throw AppError.notFound('auth/user_not_found', `User ${id} not found`);
+      if (!user) throw authError('auth/user_not_found', `User ${id} not found`, 404);
       const demotes = (patch.role && patch.role !== 'admin') || patch.disabled === true;
       if (user.role === 'admin' && demotes) {
         const admins = await manager.count(UserEntity, { where: { role: 'admin', disabled: false } });
-        if (admins <= 1) throw AppError.conflict('auth/last_admin', 'Cannot demote or disable the last admin');
+        if (admins <= 1) throw authError('auth/last_admin', 'Cannot demote or disable the last admin', 409);
       }
       if (patch.role) user.role = patch.role;
       if (patch.disabled !== undefined) user.disabled = patch.disabled;
@@ -288,7 +290,7 @@ export class AuthService implements OnApplicationBootstrap {
       });
       return user;
     });
-    if (patch.disabled || passwordHash) this.bus.emit(AUTH_CREDENTIAL_REVOKED, { userId: id } satisfies CredentialRevoked);
+    if (patch.disabled || passwordHash) this.bus.emit('credential-revoked', { userId: id });
     else this.forgetCredentials({ userId: id }); // a role change takes effect on the next request
     this.announceRevoked(revokedKeys.map((k) => k.id));
     return toUserDto(updated);
@@ -314,14 +316,15 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   /**
-   * Creates an API key inside the caller's transaction (so an agent and its key commit together).
+   * Creates an API key inside the caller's unit of work (so an agent and its key commit together) and appends
+   * `auth.key_created` there.
    * @returns the row and the secret key (shown once).
    */
-  async issueApiKey(
-    manager: EntityManager,
-    append: (e: { type: 'auth.key_created'; source: string; agentId?: string | null; data: Record<string, unknown> }) => void,
+  async issueApiKeyInTx(
+    tx: WriteContext,
     input: { label: string; role: Role; userId: string | null; agentId: string | null; actor: string },
   ): Promise<{ apiKey: ApiKeyDto; key: string }> {
+    const { manager, append } = tx;
     const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
     const now = nowIso();
     const row: ApiKeyEntity = {
@@ -356,20 +359,21 @@ export class AuthService implements OnApplicationBootstrap {
    */
   async createUserApiKey(label: string, role: Role, caller: Principal, forUserId?: string): Promise<{ apiKey: ApiKeyDto; key: string }> {
     if (role === 'agent') {
-      throw new AppError('auth/agent_key_via_agents', 'Agent keys are created with POST /api/agents or POST /api/agents/{id}/keys', 400);
+      throw authError('auth/agent_key_via_agents', 'Agent keys are created with POST /api/agents or POST /api/agents/{id}/keys', 400);
     }
-    if (ROLE_RANK[role] > ROLE_RANK[caller.role]) throw AppError.forbidden('auth/role_too_high', `Cannot create a ${role} key as ${caller.role}`);
+    if (ROLE_RANK[role] > ROLE_RANK[caller.role]) throw authError('auth/role_too_high', `Cannot create a ${role} key as ${caller.role}`, 403);
     if (forUserId !== undefined && forUserId !== caller.userId && caller.role !== 'admin') {
-      throw AppError.forbidden('auth/forbidden', 'Only admins create keys for other users');
+      throw authError('auth/forbidden', 'Only admins create keys for other users', 403);
     }
-    return this.events.write(async ({ manager, append }) => {
+    return this.events.write(async (tx) => {
+      const { manager } = tx;
       const userId = forUserId ?? caller.userId;
       if (forUserId !== undefined) {
         const user = await manager.findOne(UserEntity, { where: { id: forUserId } });
-        if (!user || user.disabled) throw AppError.notFound('auth/user_not_found', `User ${forUserId} not found`);
-        if (ROLE_RANK[role] > ROLE_RANK[user.role]) throw AppError.forbidden('auth/role_too_high', `Cannot create a ${role} key for a ${user.role}`);
+        if (!user || user.disabled) throw authError('auth/user_not_found', `User ${forUserId} not found`, 404);
+        if (ROLE_RANK[role] > ROLE_RANK[user.role]) throw authError('auth/role_too_high', `Cannot create a ${role} key for a ${user.role}`, 403);
       }
-      return this.issueApiKey(manager, append, { label, role, userId, agentId: null, actor: caller.username ?? 'api' });
+      return this.issueApiKeyInTx(tx, { label, role, userId, agentId: null, actor: caller.username ?? 'api' });
     });
   }
 
@@ -380,7 +384,7 @@ export class AuthService implements OnApplicationBootstrap {
   async revokeApiKey(id: string, actor: string, ownerUserId?: string): Promise<ApiKeyDto> {
     const row = await this.events.write(async ({ manager, append }) => {
       const key = await manager.findOne(ApiKeyEntity, { where: { id } });
-      if (!key || (ownerUserId !== undefined && key.userId !== ownerUserId)) throw AppError.notFound('auth/key_not_found', `API key ${id} not found`);
+      if (!key || (ownerUserId !== undefined && key.userId !== ownerUserId)) throw authError('auth/key_not_found', `API key ${id} not found`, 404);
       if (!key.revokedAt) {
         key.revokedAt = nowIso();
         key.updatedAt = key.revokedAt;
@@ -389,20 +393,26 @@ export class AuthService implements OnApplicationBootstrap {
       }
       return key;
     });
-    this.bus.emit(AUTH_CREDENTIAL_REVOKED, { apiKeyId: id } satisfies CredentialRevoked);
+    this.bus.emit('credential-revoked', { apiKeyId: id });
     return toApiKeyDto(row);
   }
 
-  /** Revokes every active key bound to an agent inside the caller's transaction; returns their ids. */
-  async revokeAgentKeys(manager: EntityManager, agentId: string): Promise<string[]> {
-    const keys = await manager.find(ApiKeyEntity, { where: { agentId, revokedAt: IsNull() } });
+  /**
+   * Revokes every active key bound to an agent inside the caller's unit of work, appending one `auth.key_revoked`
+   * `{ apiKeyId, label, prefix, by, reason }` per key; returns their ids (pass them to `announceRevoked` after commit).
+   */
+  async revokeAgentKeysInTx(tx: WriteContext, agentId: string, by: string, reason: string): Promise<string[]> {
+    const keys = await tx.manager.find(ApiKeyEntity, { where: { agentId, revokedAt: IsNull() } });
     const now = nowIso();
-    for (const k of keys) await manager.update(ApiKeyEntity, { id: k.id }, { revokedAt: now, updatedAt: now });
+    for (const k of keys) {
+      await tx.manager.update(ApiKeyEntity, { id: k.id }, { revokedAt: now, updatedAt: now });
+      tx.append({ type: 'auth.key_revoked', source: 'auth', agentId, data: { apiKeyId: k.id, label: k.label, prefix: k.prefix, by, reason } });
+    }
     return keys.map((k) => k.id);
   }
 
   /** Tells realtime to drop sockets authenticated with these keys (call after the revoking transaction commits). */
   announceRevoked(apiKeyIds: string[]): void {
-    for (const apiKeyId of apiKeyIds) this.bus.emit(AUTH_CREDENTIAL_REVOKED, { apiKeyId } satisfies CredentialRevoked);
+    for (const apiKeyId of apiKeyIds) this.bus.emit('credential-revoked', { apiKeyId });
   }
 }

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './auth.constants';
 
 /**
@@ -18,7 +18,7 @@ export class CsrfService implements OnModuleInit {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

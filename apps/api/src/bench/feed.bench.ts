@@ -1,7 +1,7 @@
 /**
  * `pnpm bench:feed`: event-spine throughput and fan-out latency (issue 2, section 11).
  *
- * 1. Ingest alone: events appended through EventLogService.append (the path every domain service uses),
+ * 1. Ingest alone: events appended through EventLogWriter.append (the path every domain service uses),
  *    many appends in flight at once so group commit batches them.
  * 2. Fan-out: for N = 1, 100, 500 subscribers (socket.io-client, websocket, in ONE separate process), a paced
  *    producer appends events at a target rate for DURATION seconds; each event carries its append time `t` (epoch ms,
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { createApp } from '../app.factory';
 import { AuthService } from '../auth/auth.service';
 import { loadConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { SubscriberReport } from './feed-subscribers';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-  const events = app.get(EventLogService);
+  const events = app.get(EventLogWriter);
   const auth = app.get(AuthService);
   const { principal } = await auth.login('admin', 'bench-admin-password', '127.0.0.1');
   const { key: token } = await auth.createUserApiKey('bench', 'admin', principal);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     Array.from({ length: inFlight }, async () => {
       while (next < ingestEvents) {
         const i = next++;
-        await events.append([{ type: 'system.info', source: 'bench', data: { i } }]);
+        await events.append([{ type: 'system.info', source: 'bench', data: { message: 'b', i } }]);
       }
     }),
   );
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     while (sent < total) {
       const due = Math.min(total, Math.floor(((now() - wall0) / 1000) * rate));
       const batch: Promise<unknown>[] = [];
-      for (; sent < due; sent++) batch.push(events.append([{ type: 'system.info', source: 'bench', data: { t: now(), i: sent } }]));
+      for (; sent < due; sent++) batch.push(events.append([{ type: 'system.info', source: 'bench', data: { message: 'b', t: now(), i: sent } }]));
       pending.push(Promise.all(batch));
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       await sleep(10);

@@ -46,6 +46,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
   EVENT_PRUNE_INTERVAL_MS = 3_600_000;
 
+  /** Durable consumers poll the log this often (ms) for commits of other instances (their own commits wake them at once). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50)
+  CONSUMER_POLL_MS = 1000;
+
+  /** Deadline scheduler sweep (ms): re-reads pending deadlines (auctions, question/invoice/upgrade expiry) from the database. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  DEADLINE_SWEEP_MS = 5000;
+
   /** An external agent without a heartbeat for this long is marked offline. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(500)
   HEARTBEAT_TIMEOUT_MS = 30000;
@@ -151,6 +159,10 @@ export class EnvironmentVariables {
   /** Interval of the ledger's sweep: expire unpaid invoices, re-read pending invoices and payments from the node. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   LEDGER_SWEEP_MS = 5000;
+
+  /** Period of the scheduled reconciliation (ledger vs node; 0 = off). Claimed once per period across instances. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_RECONCILE_MS = 600_000;
 
   /** How long `POST /api/ledger/payments` waits for a final outcome before answering with the pending payment. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)

@@ -13,6 +13,7 @@ import { OperatorQuestionEntity } from '../swarm/entities/operator-question.enti
 import { TaskEntity } from '../swarm/entities/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
+import { Seams1764000000000 } from './migrations/1764000000000-Seams';
 import { Memory1764200000000 } from './migrations/1764200000000-Memory';
 import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
 import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
@@ -24,6 +25,8 @@ import { LedgerTransactionEntity } from '../ledger/entities/ledger-transaction.e
 import { LedgerTransferEntity } from '../ledger/entities/ledger-transfer.entity';
 import { MockInvoiceEntity, MockNodeKeyEntity, MockPaymentEntity } from '../ledger/entities/mock-node.entity';
 import { Ledger1764100000000 } from './migrations/1764100000000-Ledger';
+import { LedgerJobs1764100000001 } from './migrations/1764100000001-LedgerJobs';
+import { LedgerJobEntity } from '../ledger/entities/ledger-job.entity';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
 export const ENTITIES = [
@@ -43,12 +46,21 @@ export const ENTITIES = [
   MockNodeKeyEntity,
   MockInvoiceEntity,
   MockPaymentEntity,
+  LedgerJobEntity,
   UpgradeEntity,
   UpgradeDecisionEntity,
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, Ledger1764100000000, Memory1764200000000, UpgradeQueue1764300000000];
+export const MIGRATIONS = [
+  Initial1763700000000,
+  LlmRouter1763800000000,
+  Seams1764000000000,
+  Ledger1764100000000,
+  LedgerJobs1764100000001,
+  Memory1764200000000,
+  UpgradeQueue1764300000000,
+];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`

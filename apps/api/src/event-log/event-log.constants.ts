@@ -1,7 +1,3 @@
-/** Internal bus event published after a group commit, payload `EventEnvelope[]` in seq order. */
-export const EVENT_LOG_APPENDED = 'event-log.appended';
-/** Internal bus event published when the log was pruned, payload `{ prunedThroughSeq: number }`. */
-export const EVENT_LOG_PRUNED = 'event-log.pruned';
 /** Max units (state changes with their events) committed in one transaction. */
 export const MAX_UNITS_PER_COMMIT = 2000;
 /** Rows per multi-row INSERT statement. */

@@ -1,17 +1,18 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { EventEnvelope, EventPage, EventSummary, Principal } from '@app/contracts';
+import type { ChainVerification, EventEnvelope, EventPage, EventSummary, Principal } from '@app/contracts';
 import { stringify } from 'csv-stringify';
 import { Readable, pipeline } from 'node:stream';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
-import { AppError } from '../common/app-error';
+import { canReadEvent, hiddenChannels } from '../auth/access-policy';
+import { eventLogError } from './event-log.errors';
+import { EventChainVerifier } from './hash-chain/event-chain.verifier';
 import { EventEnvelopeDto, EventPageDto, EventQueryDto, EventSummaryDto, ExportQueryDto, IngestEventDto, SummaryQueryDto } from './dto/event.dto';
-import { EventLogService } from './event-log.service';
+import { ChainVerificationDto, VerifyQueryDto } from './dto/verify.dto';
+import { EventLogReader } from './event-log.reader';
+import { EventLogWriter } from './event-log.writer';
 import type { EventFilter } from './event-log.types';
-
-/** Channels a viewer may not read (ledger details). */
-const HIDDEN_FROM_VIEWERS = ['ledger'];
 
 function toFilter(q: EventQueryDto, principal: Principal): EventFilter {
   return {
@@ -20,7 +21,7 @@ function toFilter(q: EventQueryDto, principal: Principal): EventFilter {
     agentId: q.agentId,
     taskId: q.taskId,
     channels: q.channel ? [q.channel] : undefined,
-    excludeChannels: principal.role === 'viewer' ? HIDDEN_FROM_VIEWERS : undefined,
+    excludeChannels: hiddenChannels(principal),
     from: q.from,
     to: q.to,
     before: q.before,
@@ -33,29 +34,45 @@ function toFilter(q: EventQueryDto, principal: Principal): EventFilter {
 @ApiCookieAuth()
 @Controller('api/events')
 export class EventLogController {
-  constructor(private readonly events: EventLogService) {}
+  constructor(
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
+    private readonly chain: EventChainVerifier,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List events with filters and seq cursor paging (newest first; oldest first with `after`)' })
   @ApiOkResponse({ type: EventPageDto })
   @ApiErrors(400, 401)
   async list(@Query() q: EventQueryDto, @CurrentPrincipal() p: Principal): Promise<EventPage> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const limit = q.limit ?? 100;
-    const items = await this.events.find(toFilter(q, p), limit);
+    const items = await this.reader.find(toFilter(q, p), limit);
     const nextCursor = items.length === limit ? items[items.length - 1].seq : null;
-    return { items, headSeq, epoch: this.events.epoch, nextCursor };
+    return { items, headSeq, epoch: this.reader.epoch, nextCursor };
   }
 
   @Get('summary')
   @ApiOperation({ summary: 'Count of events per type in a time window (default: last 60 minutes)' })
   @ApiOkResponse({ type: EventSummaryDto })
   @ApiErrors(400, 401)
-  summary(@Query() q: SummaryQueryDto): Promise<EventSummary> {
+  summary(@Query() q: SummaryQueryDto, @CurrentPrincipal() p: Principal): Promise<EventSummary> {
     const to = q.to ?? new Date().toISOString();
     const from = q.from ?? new Date(Date.parse(to) - (q.minutes ?? 60) * 60_000).toISOString();
-    if (Date.parse(from) > Date.parse(to)) throw new AppError('event-log/bad_window', 'from must not be after to', 400);
-    return this.events.summary(from, to);
+    if (Date.parse(from) > Date.parse(to)) throw eventLogError('event-log/bad_window', 'from must not be after to', 400);
+    return this.reader.summary(from, to, hiddenChannels(p));
+  }
+
+  @Get('verify')
+  @ApiOperation({
+    summary: 'Recompute the tamper-evident hash chain (sha256 over each row and the previous hash) and report the first break',
+    description: 'Without from/to: the whole kept log, starting from the hash recorded at the last prune. `headHash` can be anchored elsewhere.',
+  })
+  @ApiOkResponse({ type: ChainVerificationDto })
+  @ApiErrors(400, 401)
+  verify(@Query() q: VerifyQueryDto): Promise<ChainVerification> {
+    if (q.from !== undefined && q.to !== undefined && q.from > q.to) throw eventLogError('event-log/bad_range', 'from must not be after to', 400);
+    return this.chain.verify(q.from, q.to);
   }
 
   @Get('export')
@@ -75,7 +92,7 @@ export class EventLogController {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const disposition = `attachment; filename="events-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`;
     // streamed with backpressure; a client that goes away stops the iteration (the stream is destroyed)
-    const events = this.events.iterate(filter);
+    const events = this.reader.iterate(filter);
     if (format === 'ndjson') {
       const ndjson = Readable.from((async function* () {
         for await (const e of events) yield JSON.stringify(e) + '\n';
@@ -98,8 +115,8 @@ export class EventLogController {
   @ApiOkResponse({ type: EventEnvelopeDto })
   @ApiErrors(400, 401, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() p: Principal): Promise<EventEnvelope> {
-    const e = await this.events.getById(id);
-    if (p.role === 'viewer' && HIDDEN_FROM_VIEWERS.includes(e.channel)) throw AppError.notFound('event-log/not_found', `Event ${id} not found`);
+    const e = await this.reader.getById(id);
+    if (!canReadEvent(p, e)) throw eventLogError('event-log/not_found', `Event ${id} not found`, 404);
     return e;
   }
 

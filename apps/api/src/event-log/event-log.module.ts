@@ -1,12 +1,20 @@
 import { Module } from '@nestjs/common';
+import { EventConsumersService } from './consumers/event-consumers.service';
 import { EventLogController } from './event-log.controller';
-import { EventLogService } from './event-log.service';
-import { EventRetentionService } from './event-retention.service';
+import { EventLogReader } from './event-log.reader';
+import { EventLogWriter } from './event-log.writer';
+import { EventChainVerifier } from './hash-chain/event-chain.verifier';
+import { InternalBus } from './internal-bus';
+import { EventPruner } from './retention/event-pruner';
+import { EventRetentionService } from './retention/event-retention.service';
 
-/** The durable event spine: `event_log` + `meta`. Exports its service only. */
+/**
+ * The durable event spine: `event_log` + `meta` + `event_consumers`. Exports the writer (units of work, group
+ * commit), the reader, the typed internal bus, durable consumers and the chain verifier; never a repository.
+ */
 @Module({
   controllers: [EventLogController],
-  providers: [EventLogService, EventRetentionService],
-  exports: [EventLogService],
+  providers: [EventLogWriter, EventLogReader, InternalBus, EventPruner, EventRetentionService, EventConsumersService, EventChainVerifier],
+  exports: [EventLogWriter, EventLogReader, InternalBus, EventConsumersService, EventChainVerifier, EventPruner],
 })
 export class EventLogModule {}

@@ -4,7 +4,8 @@ import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { HealthResponse } from '@app/contracts';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/auth.decorators';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventChainVerifier } from '../event-log/hash-chain/event-chain.verifier';
+import { EventLogReader } from '../event-log/event-log.reader';
 
 const VERSION = '0.1.0';
 
@@ -13,6 +14,8 @@ class HealthResponseDto implements HealthResponse {
   @ApiProperty({ enum: ['up', 'down'] }) db: 'up' | 'down';
   @ApiProperty() epoch: string;
   @ApiProperty() headSeq: number;
+  @ApiProperty({ nullable: true, type: String, description: 'sha256 hash-chain head (ADR 0009); anchor it elsewhere to detect rewrites' })
+  headHash: string | null;
   @ApiProperty({ description: 'seconds' }) uptimeS: number;
   @ApiProperty() version: string;
 }
@@ -20,7 +23,10 @@ class HealthResponseDto implements HealthResponse {
 @ApiTags('health')
 @Controller('api/health')
 export class HealthController {
-  constructor(private readonly events: EventLogService) {}
+  constructor(
+    private readonly reader: EventLogReader,
+    private readonly chain: EventChainVerifier,
+  ) {}
 
   @Get()
   @Public()
@@ -31,12 +37,14 @@ export class HealthController {
   @ApiErrors(429)
   async health(): Promise<HealthResponse> {
     let headSeq = 0;
+    let headHash: string | null = null;
     let db: 'up' | 'down' = 'up';
     try {
-      headSeq = await this.events.getHeadSeq();
+      headSeq = await this.reader.getHeadSeq();
+      headHash = (await this.chain.head()).hash;
     } catch {
       db = 'down';
     }
-    return { status: db === 'up' ? 'ok' : 'error', db, epoch: this.events.epoch, headSeq, uptimeS: Math.round(process.uptime()), version: VERSION };
+    return { status: db === 'up' ? 'ok' : 'error', db, epoch: this.reader.epoch, headSeq, headHash, uptimeS: Math.round(process.uptime()), version: VERSION };
   }
 }

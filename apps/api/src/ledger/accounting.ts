@@ -53,7 +53,7 @@ export function assertMsat(value: unknown, field = 'amountMsat'): number {
 
 /**
  * Double-entry accounting on the TigerBeetle model, as functions over a transaction's EntityManager (call them
- * inside an `EventLogService.write` unit so totals, transfers and events commit together).
+ * inside an `EventLogWriter.write` unit so totals, transfers and events commit together).
  *
  * Balances are credit-normal: balance = credits posted - debits posted. Each transfer adds its amount to the debit
  * side of one account and the credit side of another, so the sum of all balances is always 0. Maintained totals:

@@ -1,5 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { stringify } from 'csv-stringify';
+import { pipeline, Readable } from 'node:stream';
+import * as QRCode from 'qrcode';
+import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type {
   DecodedInvoiceDto,
   LedgerAccountDto,
@@ -9,14 +12,35 @@ import type {
   LedgerTransactionDto,
   LedgerTransferDto,
   Principal,
+  ReconciliationReportDto,
 } from '@app/contracts';
-import { AgentBalanceResponseDto, DecodedInvoiceResponseDto, LedgerAccountResponseDto, LedgerBalancesResponseDto, LedgerTransactionPageDto, LedgerTransactionResponseDto, LedgerTransferResponseDto } from './dto/ledger-responses.dto';
+import { AgentBalanceResponseDto, DecodedInvoiceResponseDto, LedgerAccountResponseDto, LedgerBalancesResponseDto, LedgerTransactionPageDto, LedgerTransactionResponseDto, LedgerTransferResponseDto, ReconciliationReportResponseDto } from './dto/ledger-responses.dto';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../common/decorators/auth.decorators';
-import { CreateInvoiceDto, DecodeDto, PayInvoiceDto, TransactionQueryDto, TransferQueryDto } from './dto/ledger.dto';
+import { CreateInvoiceDto, DecodeDto, ExportQueryDto, PayInvoiceDto, TransactionQueryDto, TransferQueryDto } from './dto/ledger.dto';
 import { agentAccountId } from './accounting';
 import { LedgerService } from './ledger.service';
+import { ReconciliationService } from './reconciliation.service';
 import { ledgerError } from './ledger.errors';
+
+/** Column order of the CSV export (stable: add new columns at the end only). */
+export const EXPORT_COLUMNS = [
+  'createdAt',
+  'id',
+  'type',
+  'status',
+  'amountMsat',
+  'feeMsat',
+  'paymentHash',
+  'memo',
+  'accountId',
+  'agentId',
+  'taskId',
+  'settledAt',
+  'expiresAt',
+  'failureReason',
+  'bolt11',
+] as const;
 
 const HASH = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f-]{36}$/;
@@ -36,7 +60,10 @@ function refParam(v: string): string {
 @ApiCookieAuth()
 @Controller('api/ledger')
 export class LedgerController {
-  constructor(private readonly ledger: LedgerService) {}
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly reconciliation: ReconciliationService,
+  ) {}
 
   @Get('balances')
   @Roles('operator')
@@ -145,5 +172,57 @@ export class LedgerController {
   @ApiOkResponse({ type: LedgerTransactionResponseDto })
   payment(@Param('ref') ref: string): Promise<LedgerTransactionDto> {
     return this.ledger.transaction(refParam(ref), 'outgoing');
+  }
+
+  @Get('invoices/:ref/qr')
+  @Roles('operator')
+  @Header('content-type', 'image/svg+xml')
+  @Header('cache-control', 'no-store')
+  @ApiOperation({ summary: "QR code (SVG) of an invoice's bolt11, upper-cased as BOLT11 recommends for QR (alphanumeric mode)" })
+  @ApiProduces('image/svg+xml')
+  @ApiOkResponse({ description: 'SVG document', content: { 'image/svg+xml': { schema: { type: 'string' } } } })
+  @ApiErrors(400, 401, 403, 404)
+  async qr(@Param('ref') ref: string): Promise<string> {
+    const t = await this.ledger.transaction(refParam(ref), 'incoming');
+    return QRCode.toString(`lightning:${t.bolt11}`.toUpperCase(), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  }
+
+  @Get('reconcile')
+  @Roles('operator')
+  @ApiOperation({ summary: 'Compare the ledger with the node: channel balance vs settled net, invoices and payments both ways' })
+  @ApiOkResponse({ type: ReconciliationReportResponseDto })
+  @ApiErrors(401, 403, 503)
+  reconcile(): Promise<ReconciliationReportDto> {
+    return this.reconciliation.report();
+  }
+
+  @Get('export')
+  @Roles('operator')
+  @ApiOperation({
+    summary: 'Export every transaction of a date range, streamed (CSV default, or NDJSON), oldest first, stable column order',
+    description: `CSV columns: ${EXPORT_COLUMNS.join(',')}. Amounts in msat.`,
+  })
+  @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiOkResponse({
+    description: 'CSV with a header row, or one transaction JSON object per line',
+    content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(400, 401, 403)
+  export(@Query() q: ExportQueryDto): StreamableFile {
+    if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw ledgerError('ledger/bad_window', 'from must not be after to', 400);
+    const format = q.format ?? 'csv';
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const disposition = `attachment; filename="ledger-${stamp}.${format}"`;
+    // streamed with backpressure; a client that goes away destroys the stream and stops the iteration
+    const rows = this.ledger.iterateTransactions(q);
+    if (format === 'ndjson') {
+      const out = Readable.from((async function* () {
+        for await (const r of rows) yield JSON.stringify(r) + '\n';
+      })(), { objectMode: false });
+      return new StreamableFile(out, { type: 'application/x-ndjson', disposition });
+    }
+    const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS] });
+    pipeline(Readable.from(rows), csv, () => undefined);
+    return new StreamableFile(csv, { type: 'text/csv', disposition });
   }
 }

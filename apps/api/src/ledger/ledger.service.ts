@@ -19,7 +19,7 @@ import { AppError } from '../common/app-error';
 import { TimerSet } from '../common/scheduling/timer-set';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { Accounting, agentAccountId, assertMsat, FEES_ACCOUNT, NODE_ACCOUNT, toAccountDto, toTransferDto, TREASURY_ACCOUNT } from './accounting';
 import { LIGHTNING_BACKEND, type BackendListener, type LightningBackend, type PaymentOutcome } from './backends/lightning-backend';
@@ -85,7 +85,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     @Inject(LIGHTNING_BACKEND) readonly backend: LightningBackend,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -208,6 +208,29 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { items: page.map(toTransactionDto), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  /**
+   * Every transaction matching `q` (createdAt in [from, to), optional type/status/agent/task), oldest first in a
+   * stable order (createdAt, id), read `pageSize` rows per keyset query: memory stays flat for any range.
+   */
+  async *iterateTransactions(q: Omit<TransactionQuery, 'cursor' | 'limit'>, pageSize = 1000): AsyncGenerator<LedgerTransactionDto> {
+    let after: { createdAt: string; id: string } | null = null;
+    for (;;) {
+      const qb = this.dataSource.getRepository(LedgerTransactionEntity).createQueryBuilder('t');
+      if (q.type) qb.andWhere('t.type = :type', { type: q.type });
+      if (q.status) qb.andWhere('t.status = :status', { status: q.status });
+      if (q.agentId) qb.andWhere('t."agentId" = :agentId', { agentId: q.agentId });
+      if (q.taskId) qb.andWhere('t."taskId" = :taskId', { taskId: q.taskId });
+      if (q.from) qb.andWhere('t."createdAt" >= :from', { from: new Date(q.from).toISOString() });
+      if (q.to) qb.andWhere('t."createdAt" < :to', { to: new Date(q.to).toISOString() });
+      if (after) qb.andWhere('(t."createdAt" > :aAt OR (t."createdAt" = :aAt AND t.id > :aId))', { aAt: after.createdAt, aId: after.id });
+      const rows = await qb.orderBy('t."createdAt"', 'ASC').addOrderBy('t.id', 'ASC').limit(pageSize).getMany();
+      for (const r of rows) yield toTransactionDto(r);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
+    }
   }
 
   /** Decodes a bolt11 without paying it. Errors as `decodeBolt11`. */

@@ -13,7 +13,8 @@ import { DataSource, In, MoreThanOrEqual } from 'typeorm';
 import { AppError } from '../common/app-error';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import { EventLogReader } from '../event-log/event-log.reader';
 import { CascadeEngine, probeTrials, type ProviderRuntime, type RoutedStreamEvent } from './cascade-engine';
 import type { CircuitTransition } from './circuit-breaker';
 import { LlmProviderEntity } from './entities/llm-provider.entity';
@@ -49,7 +50,8 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
 
   constructor(
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     private readonly dataSource: DataSource,
     private readonly prom: RouterPromMetrics,
   ) {}
@@ -151,7 +153,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async status(): Promise<RouterStatusDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const providers = this.providers();
     const count = (s: string) => providers.filter((p) => p.status === s).length;
     const e = this.engine;
@@ -181,7 +183,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async metrics(): Promise<RouterMetricsDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     return {
       bucketSeconds: this.config.metrics.bucketSeconds,
       providers: this.engine.providers.map((p) => ({

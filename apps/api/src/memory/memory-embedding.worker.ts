@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { MemoryEmbedderStatus } from '@app/contracts';
 import type { DataSource } from 'typeorm';
 import { nowIso } from '../common/time.util';
-import type { EventLogService } from '../event-log/event-log.service';
+import type { EventLogWriter } from '../event-log/event-log.writer';
 import { EmbedderError, type Embedder } from './embedders/embedder';
 import type { MemoryStore } from './memory-store';
 
@@ -36,7 +36,7 @@ export class MemoryEmbeddingWorker {
   constructor(
     private readonly ds: DataSource,
     private readonly store: MemoryStore,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     readonly embedder: Embedder,
     private readonly batchSize: number,
     private readonly pollMs = 2000,

@@ -139,7 +139,9 @@ export class MemoryStore {
     const a = `${alias}.`;
     const parts = [`${a}"deletedAt" IS NULL`];
     if (f.type) parts.push(`${a}"type" = ${q.p(f.type)}`);
-    if (f.agentId) parts.push(`${a}"agentId" = ${q.p(f.agentId)}`);
+    if (f.agentId) {
+      parts.push(f.includeShared ? `(${a}"agentId" = ${q.p(f.agentId)} OR ${a}"agentId" IS NULL)` : `${a}"agentId" = ${q.p(f.agentId)}`);
+    }
     if (f.taskId) parts.push(`${a}"taskId" = ${q.p(f.taskId)}`);
     if (f.sessionId) parts.push(`${a}"sessionId" = ${q.p(f.sessionId)}`);
     if (f.source) parts.push(`${a}"source" = ${q.p(f.source)}`);
@@ -234,7 +236,7 @@ export class MemoryStore {
    */
   async nearest(model: string, query: Float32Array, filters: MemoryFilters, limit: number): Promise<{ num: number; cosine: number }[]> {
     const k = Math.trunc(limit);
-    const unfiltered = Object.values(filters).every((v) => v === undefined || v === null || v === '');
+    const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
     if (!this.pg) {
       if (unfiltered) {
         const table = await this.ensureVecTable(model, query.length);

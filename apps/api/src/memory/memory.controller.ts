@@ -84,7 +84,7 @@ export class MemoryController {
   }
 
   @Get('facts/history')
-  @ApiOperation({ summary: 'Every version of one fact, oldest first' })
+  @ApiOperation({ summary: 'Every version of one fact (subject + key), oldest first; without both, the latest 500 versions of all facts' })
   @ApiOkResponse({ type: [MemoryEntryResponseDto] })
   @ApiErrors(400, 401)
   history(@Query() q: FactQueryDto): Promise<MemoryEntryDto[]> {
@@ -96,7 +96,7 @@ export class MemoryController {
   @ApiOkResponse({ type: [MemoryEntryResponseDto] })
   @ApiErrors(400, 401)
   asOf(@Query() q: FactsAsOfQueryDto): Promise<MemoryEntryDto[]> {
-    return this.memory.factsAsOf(q.at, q.subject);
+    return this.memory.factsAsOf(q.at ?? new Date().toISOString(), q.subject);
   }
 
   @Get(':id')

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { buildContextBlock } from './memory-context';
 import { MemoryEmbeddingWorker } from './memory-embedding.worker';
@@ -95,7 +95,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.db = new MemoryStore(ds);
@@ -323,7 +323,8 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   private async embedQuery(text: string): Promise<Float32Array | null> {
     if (!this.worker.available) return null;
     try {
-      const [v] = await this.embedder.embed([text]);
+      // a query waits at most 2 s for its vector, then is served lexically
+      const [v] = await this.embedder.embed([text], AbortSignal.timeout(Math.min(2000, this.config.MEMORY_EMBED_TIMEOUT_MS)));
       return v.length === this.embedder.dimension ? v : null;
     } catch (err) {
       this.logger.warn(`query embedding failed: ${(err as Error).message}`);
@@ -333,7 +334,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
 
   /** Checks filter values (unknown keys are rejected by the DTO layer). @throws AppError memory/invalid_filter (400). */
   normalizeFilters(f: MemoryFilters): MemoryFilters {
-    const allowed = new Set(['type', 'agentId', 'taskId', 'sessionId', 'source', 'from', 'to']);
+    const allowed = new Set(['type', 'agentId', 'includeShared', 'taskId', 'sessionId', 'source', 'from', 'to']);
     for (const k of Object.keys(f)) if (!allowed.has(k)) throw memoryError('memory/invalid_filter', `unknown filter ${k}`);
     if (f.type !== undefined && !MEMORY_ENTRY_TYPES.includes(f.type)) throw memoryError('memory/invalid_filter', `type must be one of ${MEMORY_ENTRY_TYPES.join(', ')}`);
     const out: MemoryFilters = { ...f };
@@ -415,11 +416,17 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     return dto;
   }
 
-  /** Every version of a fact (oldest first), superseded ones included. */
-  async factHistory(subject: string, key: string): Promise<MemoryEntryDto[]> {
+  /**
+   * Every version of a fact (oldest first), superseded ones included. Without subject and key: the latest 500
+   * versions of every fact (newest first). @throws AppError memory/invalid_fact (400) when only one of them is given.
+   */
+  async factHistory(subject?: string, key?: string): Promise<MemoryEntryDto[]> {
+    if ((subject === undefined) !== (key === undefined)) throw memoryError('memory/invalid_fact', 'give both subject and key, or neither');
     const q = this.db.params();
     const rows = (await this.ds.query(
-      `SELECT * FROM "memory_entries" WHERE "type" = 'fact' AND "subject" = ${q.p(subject)} AND "factKey" = ${q.p(key)} ORDER BY "validFrom", "num"`,
+      subject !== undefined
+        ? `SELECT * FROM "memory_entries" WHERE "type" = 'fact' AND "subject" = ${q.p(subject)} AND "factKey" = ${q.p(key)} ORDER BY "validFrom", "num"`
+        : `SELECT * FROM "memory_entries" WHERE "type" = 'fact' ORDER BY "num" DESC LIMIT 500`,
       q.values,
     )) as MemoryRow[];
     return rows.map((r) => toDto(r));

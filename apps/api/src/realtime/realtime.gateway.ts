@@ -1,8 +1,8 @@
 import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import {
   MOBILE_EVENT_TYPES,
+  PRIVILEGED_CHANNELS,
   REALTIME_NAMESPACE,
   type ClientToServerEvents,
   type EventEnvelope,
@@ -13,13 +13,14 @@ import {
 } from '@app/contracts';
 import fastifyCookie from '@fastify/cookie';
 import type { Namespace, Socket } from 'socket.io';
-import { AUTH_CREDENTIAL_REVOKED, type CredentialRevoked, SESSION_COOKIE } from '../auth/auth.constants';
+import { SESSION_COOKIE } from '../auth/auth.constants';
 import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EVENT_LOG_APPENDED } from '../event-log/event-log.constants';
-import { EventLogService } from '../event-log/event-log.service';
+import { InternalBus, type CredentialRevoked } from '../event-log/internal-bus';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import { EventLogReader } from '../event-log/event-log.reader';
 import type { EventFilter } from '../event-log/event-log.types';
-import { ALL_PUBLIC_ROOM, decideAccess, PRIVILEGED_CHANNELS } from './channel-access.util';
+import { decideAccess, PUBLIC_ROOM_SUFFIX, publicRoom } from '../auth/access-policy';
 
 /** Events per replay frame. */
 const REPLAY_FRAME_SIZE = 1000;
@@ -42,25 +43,27 @@ interface EnginePacket {
 
 /** The channel name a room's frames are labelled with (what the client subscribed to). */
 function channelOfRoom(room: string): string {
-  return room === ALL_PUBLIC_ROOM ? 'all' : room;
+  return room.endsWith(PUBLIC_ROOM_SUFFIX) ? room.slice(0, -PUBLIC_ROOM_SUFFIX.length) : room;
 }
 
-/** The log filter that reproduces what a room receives live (used for replay). */
+/** The log filter that reproduces what a room receives live (used for replay); public rooms hide privileged channels. */
 export function filterForRoom(room: string): EventFilter {
-  if (room === 'all') return {};
-  if (room === ALL_PUBLIC_ROOM) return { excludeChannels: PRIVILEGED_CHANNELS };
-  if (room === 'mobile') return { types: MOBILE_EVENT_TYPES };
-  if (room.startsWith('task:')) return { taskId: room.slice(5) };
-  if (room.startsWith('agent:')) return { agentId: room.slice(6) };
-  return { channels: [room] };
+  const base = channelOfRoom(room);
+  const hidden = room.endsWith(PUBLIC_ROOM_SUFFIX) ? { excludeChannels: PRIVILEGED_CHANNELS } : {};
+  if (base === 'all') return hidden;
+  if (base === 'mobile') return { types: MOBILE_EVENT_TYPES, ...hidden };
+  if (base.startsWith('task:')) return { taskId: base.slice(5), ...hidden };
+  if (base.startsWith('agent:')) return { agentId: base.slice(6), ...hidden };
+  return { channels: [base] };
 }
 
-/** Rooms an event is delivered to live (the mobile digest is handled separately). */
+/** Rooms an event is delivered to live (the mobile digest is handled separately): each mixed room and, unless the event is privileged, its public variant. */
 function roomsFor(e: EventEnvelope): string[] {
-  const rooms = ['all', e.channel];
-  if (!PRIVILEGED_CHANNELS.includes(e.channel)) rooms.push(ALL_PUBLIC_ROOM);
-  if (e.taskId) rooms.push(`task:${e.taskId}`);
-  if (e.agentId) rooms.push(`agent:${e.agentId}`);
+  const mixed = ['all'];
+  if (e.taskId) mixed.push(`task:${e.taskId}`);
+  if (e.agentId) mixed.push(`agent:${e.agentId}`);
+  const rooms = [e.channel as string, ...mixed];
+  if (!PRIVILEGED_CHANNELS.includes(e.channel)) for (const r of mixed) rooms.push(publicRoom(r));
   return rooms;
 }
 
@@ -104,9 +107,14 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
 
   constructor(
     private readonly auth: AuthService,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
+    private readonly bus: InternalBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    bus.on('appended', (events) => this.handleAppended(events));
+    bus.on('credential-revoked', (c) => this.handleRevoked(c));
+  }
 
   afterInit(nsp: LiveNamespace): void {
     nsp.use((socket, next) => {
@@ -178,8 +186,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (since === undefined || since === null) {
       await socket.join(room);
       socket.data.rooms.add(room);
-      const headSeq = await this.events.getHeadSeq();
-      return { ok: true, channel: name, epoch: this.events.epoch, headSeq, replayed: 0, gap: false };
+      const headSeq = await this.reader.getHeadSeq();
+      return { ok: true, channel: name, epoch: this.reader.epoch, headSeq, replayed: 0, gap: false };
     }
     // Join first, replay second, with this socket's live frames for the room held back until the replay is out:
     // nothing committed meanwhile is missed, and the client sees one seq-ordered stream.
@@ -208,14 +216,14 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     cursor: number,
     epoch: unknown,
   ): Promise<{ ack: SubscribeAck; lastSeq: number }> {
-    const headSeq = await this.events.getHeadSeq();
-    const base = { ok: true as const, channel: name, epoch: this.events.epoch, headSeq };
-    const otherEpoch = typeof epoch === 'string' && epoch !== this.events.epoch;
-    if (otherEpoch || cursor > headSeq || cursor < (await this.events.getPrunedThroughSeq())) {
+    const headSeq = await this.reader.getHeadSeq();
+    const base = { ok: true as const, channel: name, epoch: this.reader.epoch, headSeq };
+    const otherEpoch = typeof epoch === 'string' && epoch !== this.reader.epoch;
+    if (otherEpoch || cursor > headSeq || cursor < (await this.reader.getPrunedThroughSeq())) {
       return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
     }
     const filter = { ...filterForRoom(room), after: cursor };
-    if ((await this.events.count(filter)) > this.config.REPLAY_MAX_EVENTS) {
+    if ((await this.reader.count(filter)) > this.config.REPLAY_MAX_EVENTS) {
       return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
     }
     let replayed = 0;
@@ -227,7 +235,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       lastSeq = frame[frame.length - 1].seq;
       frame = [];
     };
-    for await (const e of this.events.iterate(filter, REPLAY_FRAME_SIZE)) {
+    for await (const e of this.reader.iterate(filter, REPLAY_FRAME_SIZE)) {
       frame.push(e);
       if (frame.length === REPLAY_FRAME_SIZE) send();
     }
@@ -244,12 +252,11 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     return { ok: true, channel: channel as string };
   }
 
-  /** Receives every committed batch (in seq order) and queues it per room for this tick's frames. */
-  @OnEvent(EVENT_LOG_APPENDED)
+  /** Receives every committed batch (in seq order, bus `appended`) and queues it per room for this tick's frames. */
   handleAppended(events: EventEnvelope[]): void {
     if (!this.nsp) return;
     const local = this.config.REDIS_URL ? null : this.nsp.adapter.rooms;
-    const mobileLive = !local || local.has('mobile');
+    const mobileLive = !local || local.has('mobile') || local.has(publicRoom('mobile'));
     for (const e of events) {
       for (const room of roomsFor(e)) {
         if (local && !local.has(room)) continue;
@@ -301,6 +308,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     const events = [...this.mobilePending.values()].sort((a, b) => a.seq - b.seq);
     this.mobilePending = new Map();
     this.nsp.to('mobile').emit('events', events, 'mobile');
+    const open = events.filter((e) => !PRIVILEGED_CHANNELS.includes(e.channel));
+    if (open.length > 0) this.nsp.to(publicRoom('mobile')).emit('events', open, 'mobile');
     this.stats.framesSent++;
   }
 
@@ -315,8 +324,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       const channels = [...socket.data.rooms].map(channelOfRoom);
       for (const room of socket.data.rooms) void socket.leave(room);
       socket.data.rooms.clear();
-      const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.events.epoch };
-      void this.events.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
+      const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.reader.epoch };
+      void this.reader.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
       this.logger.warn(`slow consumer ${socket.id}: dropped its backlog, told it to resync ${channels.join(',')}`);
       const p = socket.data.principal;
       void this.events
@@ -332,8 +341,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     }
   }
 
-  /** Disconnects sockets authenticated with a revoked key, an ended session or a disabled user. */
-  @OnEvent(AUTH_CREDENTIAL_REVOKED)
+  /** Disconnects sockets authenticated with a revoked key, an ended session or a disabled user (bus `credential-revoked`). */
   handleRevoked(c: CredentialRevoked): void {
     if (!this.nsp) return;
     if (c.apiKeyId) this.nsp.in(`cred:key:${c.apiKeyId}`).disconnectSockets(true);

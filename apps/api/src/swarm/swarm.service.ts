@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import type { AgentDto, SwarmStatusDto } from '@app/contracts';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import { EventLogReader } from '../event-log/event-log.reader';
 import { AgentEntity } from './entities/agent.entity';
 import { AgentsService } from './agents/agents.service';
 import { findPersona } from './personas/personas.constants';
@@ -31,7 +32,8 @@ export class SwarmService implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     private readonly agents: AgentsService,
     private readonly personas: PersonasService,
     private readonly tasks: TasksService,
@@ -69,7 +71,7 @@ export class SwarmService implements OnApplicationBootstrap {
 
   /** Counts for the dashboard header. */
   async status(): Promise<SwarmStatusDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const agents = await this.dataSource.getRepository(AgentEntity).find();
     const tasksByStatus = await this.tasks.countByStatus();
     return {

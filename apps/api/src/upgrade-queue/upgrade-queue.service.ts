@@ -13,7 +13,8 @@ import { DataSource, In, LessThanOrEqual, type EntityManager, type FindOptionsSe
 import { AppError } from '../common/app-error';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import { EventLogReader } from '../event-log/event-log.reader';
 import type { WriteContext } from '../event-log/event-log.types';
 import { MessagesService } from '../swarm/messages/messages.service';
 import { UpgradeDecisionEntity } from './entities/upgrade-decision.entity';
@@ -77,7 +78,8 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     private readonly messages: MessagesService,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(UPGRADE_DEADLINES) private readonly deadlines: UpgradeDeadlines,
@@ -283,7 +285,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   /** Proposals newest first, filtered by states and proposing agent; `pending` counts `proposed`. */
   async list(q: { state?: UpgradeState[]; agentId?: string; limit?: number }): Promise<UpgradeListDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const where: FindOptionsWhere<UpgradeEntity> = {};
     if (q.state?.length) where.state = In(q.state);
     if (q.agentId) where.proposedByAgentId = q.agentId;
@@ -296,7 +298,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
     });
     const counts = await this.approvalCounts(this.dataSource.manager, rows);
     const pending = await repo.count({ where: { state: 'proposed' } });
-    return { items: rows.map((r) => toUpgradeDto(r, counts.get(r.id) ?? 0)), pending, headSeq, epoch: this.events.epoch };
+    return { items: rows.map((r) => toUpgradeDto(r, counts.get(r.id) ?? 0)), pending, headSeq, epoch: this.reader.epoch };
   }
 
   /** One proposal with its diff and decision audit. @throws AppError `upgrade/not_found` (404). */
@@ -310,7 +312,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   /** Test and health output of the latest attempt. @throws AppError `upgrade/not_found` (404). */
   async logs(id: string): Promise<UpgradeLogsDto> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const row = await this.dataSource.getRepository(UpgradeEntity).findOne({ where: { id } });
     if (!row) throw upgradeError('upgrade/not_found', `Upgrade ${id} not found`, 404);
     return { id, attempt: row.attempt, testOutput: row.testOutput, testOutputTruncated: row.testOutputTruncated, healthOutput: row.healthOutput, exitCode: row.exitCode, headSeq };

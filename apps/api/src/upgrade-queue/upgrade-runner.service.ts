@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { UpgradeFailureReason, UpgradePhase, UpgradeState } from '@app/contracts';
 import { DataSource, In, IsNull, LessThan } from 'typeorm';
 import { nowIso } from '../common/time.util';
-import { EventLogService } from '../event-log/event-log.service';
+import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { UpgradeEntity } from './entities/upgrade.entity';
 import { runCommand, type UpgradeGit } from './upgrade-git';
@@ -58,7 +59,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     private readonly queue: UpgradeQueueService,
   ) {}
 
@@ -187,6 +188,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
     const lease = setInterval(() => void this.renewLease(row.id), Math.max(200, Math.floor(this.queue.cfg.leaseMs / 3)));
     lease.unref();
     try {
+      await this.removeStaleWorktrees(git, row.id);
       let outcome: Outcome;
       if (phase === 'fast_forwarding') outcome = await this.resumeFastForward(git, row);
       else if (phase === 'health_check') outcome = await this.resumeHealth(git, row);
@@ -218,6 +220,17 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
       if (!res.affected) throw new LostClaimError(id);
       events(tx);
     });
+  }
+
+  /** Removes worktrees an earlier (killed) run of this upgrade left behind. */
+  private async removeStaleWorktrees(git: UpgradeGit, id: string): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.queue.cfg.worktreeDir).filter((n) => n.startsWith(`${id}-`));
+    } catch {
+      return; // no worktree directory yet
+    }
+    for (const n of names) await git.removeWorktree(join(this.queue.cfg.worktreeDir, n));
   }
 
   private worktreePath(row: UpgradeEntity, attempt: number): string {

@@ -1,6 +1,6 @@
-import type { NewEvent } from '@app/contracts';
+import type { LooseNewEvent as NewEvent } from '../support/event-log';
 import { DataSource } from 'typeorm';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { eventLog, type TestEventLog } from '../support/event-log';
 import { createPgDatabase, databaseKinds, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -30,7 +30,7 @@ describe.each(databaseKinds())('event log commit order under concurrent writers 
   });
 
   it('a cursor poller sees every seq exactly once, with no gaps against the table', async () => {
-    const services = instances.map((t) => t.app.get(EventLogService));
+    const services = instances.map((t) => eventLog(t.app));
     const run = `order-${Date.now()}`;
     const start = await services[0].getHeadSeq();
     const loops = 24;
@@ -66,7 +66,7 @@ describe.each(databaseKinds())('event log commit order under concurrent writers 
     };
 
     const seen: number[] = [];
-    const poller = async (svc: EventLogService) => {
+    const poller = async (svc: TestEventLog) => {
       let cursor = start;
       for (;;) {
         const done = !writing;

@@ -1,7 +1,7 @@
-import type { EventEnvelope, NewEvent } from '@app/contracts';
+import type { LooseEnvelope as EventEnvelope, LooseNewEvent as NewEvent } from '../support/event-log';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { eventLog, type TestEventLog } from '../support/event-log';
 import { createUserKey, databaseKinds, startTestApp, type TestApp } from '../support/test-app';
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, embedded commas and newlines) into rows of strings. */
@@ -41,7 +41,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(databaseKinds())('events REST (%s)', (db) => {
   let t: TestApp;
-  let events: EventLogService;
+  let events: TestEventLog;
   let auth: string;
   let viewerKey: string;
   let operatorKey: string;
@@ -55,7 +55,7 @@ describe.each(databaseKinds())('events REST (%s)', (db) => {
 
   beforeAll(async () => {
     t = await startTestApp({}, db);
-    events = t.app.get(EventLogService);
+    events = eventLog(t.app);
     auth = t.adminKey;
     viewerKey = await createUserKey(t, 'viewer');
     operatorKey = await createUserKey(t, 'operator');

@@ -1,18 +1,18 @@
-import type { EventEnvelope } from '@app/contracts';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { LooseEnvelope as EventEnvelope } from '../support/event-log';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { EVENT_LOG_PRUNED, PRUNE_CHUNK_ROWS } from '../../src/event-log/event-log.constants';
-import { EventLogService } from '../../src/event-log/event-log.service';
-import { EventRetentionService } from '../../src/event-log/event-retention.service';
+import { PRUNE_CHUNK_ROWS } from '../../src/event-log/event-log.constants';
+import { InternalBus } from '../../src/event-log/internal-bus';
+import { eventLog, type TestEventLog } from '../support/event-log';
+import { EventRetentionService } from '../../src/event-log/retention/event-retention.service';
 import { connectLive, subscribe } from '../support/live-client';
 import { databaseKinds, startTestApp, type TestApp } from '../support/test-app';
 
 /** Retention (BRIEF 4.7): old events are pruned by the scheduled job, the pruned-through seq is recorded. */
 describe.each(databaseKinds())('event retention (%s)', (db) => {
   let t: TestApp;
-  let events: EventLogService;
+  let events: TestEventLog;
   const ph = (i: number) => (db === 'postgres' ? `$${i}` : '?');
   const DAY = 86_400_000;
 
@@ -34,7 +34,7 @@ describe.each(databaseKinds())('event retention (%s)', (db) => {
 
   beforeAll(async () => {
     t = await startTestApp({ EVENT_RETENTION_DAYS: 30 }, db);
-    events = t.app.get(EventLogService);
+    events = eventLog(t.app);
   });
   afterAll(() => t.close());
 
@@ -42,7 +42,7 @@ describe.each(databaseKinds())('event retention (%s)', (db) => {
     const retention = t.app.get(EventRetentionService);
     const now = Date.now();
     const pruned: { prunedThroughSeq: number }[] = [];
-    t.app.get(EventEmitter2).on(EVENT_LOG_PRUNED, (p: { prunedThroughSeq: number }) => pruned.push(p));
+    t.app.get(InternalBus).on('pruned', (p) => pruned.push(p));
     // the boot-time events (admin created, key created) are recent; add a prefix of old ones before new ones
     const headBefore = await events.getHeadSeq();
     const old = await insertAt([new Date(now - 90 * DAY).toISOString(), new Date(now - 31 * DAY).toISOString(), new Date(now - 30 * DAY - 60_000).toISOString()], 'old');

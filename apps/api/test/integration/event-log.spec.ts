@@ -1,5 +1,4 @@
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { EventEnvelope, NewEvent } from '@app/contracts';
+import type { LooseEnvelope as EventEnvelope, LooseNewEvent as NewEvent } from '../support/event-log';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import request from 'supertest';
-import { EVENT_LOG_APPENDED } from '../../src/event-log/event-log.constants';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { InternalBus } from '../../src/event-log/internal-bus';
+import { eventLog, type TestEventLog } from '../support/event-log';
 import { createPgDatabase, databaseKinds, startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -19,17 +18,17 @@ import { createPgDatabase, databaseKinds, startTestApp, type TestApp } from '../
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Collects every `event-log.appended` payload (one per committed group) while attached. */
-function recordFlushes(bus: EventEmitter2): { flushes: EventEnvelope[][]; stop(): void } {
+function recordFlushes(bus: InternalBus): { flushes: EventEnvelope[][]; stop(): void } {
   const flushes: EventEnvelope[][] = [];
   const listener = (batch: EventEnvelope[]) => flushes.push(batch);
-  bus.on(EVENT_LOG_APPENDED, listener);
-  return { flushes, stop: () => bus.off(EVENT_LOG_APPENDED, listener) };
+  const off = bus.on('appended', listener as unknown as (b: unknown) => void);
+  return { flushes, stop: off };
 }
 
 describe.each(databaseKinds())('event log service (%s)', (db) => {
   let t: TestApp;
-  let events: EventLogService;
-  let bus: EventEmitter2;
+  let events: TestEventLog;
+  let bus: InternalBus;
   const ph = (i: number) => (db === 'postgres' ? `$${i}` : '?');
   const run = `r${Date.now()}`;
 
@@ -44,8 +43,8 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
 
   beforeAll(async () => {
     t = await startTestApp({}, db);
-    events = t.app.get(EventLogService);
-    bus = t.app.get(EventEmitter2);
+    events = eventLog(t.app);
+    bus = t.app.get(InternalBus);
   });
   afterAll(() => t.close());
 
@@ -63,7 +62,7 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
     );
     rec.stop();
     expect(results.map((r) => r.result)).toEqual(Array.from({ length: n }, (_, i) => i));
-    const mine = rec.flushes.map((b) => b.filter((e) => e.data.run === run && typeof e.data.gc === 'number')).filter((b) => b.length);
+    const mine = rec.flushes.map((b) => b.filter((e) => (e.data as Record<string, unknown>).run === run && typeof (e.data as Record<string, unknown>).gc === 'number')).filter((b) => b.length);
     // every unit's event was published exactly once, in groups: far fewer groups than units
     expect(mine.flat()).toHaveLength(n);
     expect(mine.length).toBeLessThan(n / 10);
@@ -109,11 +108,11 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
     expect(logged.map((e) => e.data.rb).sort((a, b) => Number(a) - Number(b))).toEqual(
       Array.from({ length: 40 }, (_, i) => i).filter((i) => !failing.has(i)),
     );
-    const published = rec.flushes.flat().filter((e) => e.data.run === run && e.type === 'task.created');
+    const published = rec.flushes.flat().filter((e) => (e.data as Record<string, unknown>).run === run && e.type === 'task.created');
     expect(published).toHaveLength(37);
-    expect(published.some((e) => failing.has(Number(e.data.rb)))).toBe(false);
+    expect(published.some((e) => failing.has(Number((e.data as Record<string, unknown>).rb)))).toBe(false);
     // the failures really shared a transaction with the survivors: the 40 units needed far fewer than 40 groups
-    expect(rec.flushes.filter((b) => b.some((e) => e.data.run === run)).length).toBeLessThan(10);
+    expect(rec.flushes.filter((b) => b.some((e) => (e.data as Record<string, unknown>).run === run)).length).toBeLessThan(10);
   });
 
   it('a unit whose SQL fails (PostgreSQL aborts the transaction) is rolled back alone via its savepoint', async () => {
@@ -231,7 +230,7 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
         }
       }
     };
-    bus.on(EVENT_LOG_APPENDED, listener);
+    const off = bus.on('appended', listener as unknown as (b: unknown) => void);
     try {
       await Promise.all(
         Array.from({ length: 50 }, (_, i) => events.write(({ append }) => append({ type: 'system.info', source: 'test', data: { run, visible: i } }))),
@@ -240,7 +239,7 @@ describe.each(databaseKinds())('event log service (%s)', (db) => {
       expect(seen.length).toBeGreaterThanOrEqual(50);
       expect(seen.every(Boolean)).toBe(true);
     } finally {
-      bus.off(EVENT_LOG_APPENDED, listener);
+      off();
       sqlite?.close();
       await pg?.end();
     }
@@ -284,15 +283,15 @@ describe.each(databaseKinds())('event log epoch (%s)', (db) => {
     const overrides = pgDb ? { DATABASE_URL: pgDb.url } : { SQLITE_PATH: join(dir, 'epoch.db') };
     try {
       const a = await startTestApp(overrides, db);
-      const epochA = a.app.get(EventLogService).epoch;
-      const [ev] = await a.app.get(EventLogService).append([{ type: 'system.info', source: 'test', data: { epoch: 1 } }]);
+      const epochA = eventLog(a.app).epoch;
+      const [ev] = await eventLog(a.app).append([{ type: 'system.info', source: 'test', data: { epoch: 1 } }]);
       const listA = await request(a.url).get('/api/events?limit=1').set('authorization', `Bearer ${a.adminKey}`).expect(200);
       await a.close();
       expect(epochA).toMatch(/^[0-9a-f-]{36}$/);
       expect(listA.body.epoch).toBe(epochA);
 
       const b = await startTestApp(overrides, db);
-      const svcB = b.app.get(EventLogService);
+      const svcB = eventLog(b.app);
       expect(svcB.epoch).toBe(epochA);
       expect((await svcB.getById(ev.id)).seq).toBe(ev.seq);
       const [next] = await svcB.append([{ type: 'system.info', source: 'test', data: { epoch: 2 } }]);
@@ -300,8 +299,8 @@ describe.each(databaseKinds())('event log epoch (%s)', (db) => {
       await b.close();
 
       const fresh = await startTestApp({}, db);
-      expect(fresh.app.get(EventLogService).epoch).toMatch(/^[0-9a-f-]{36}$/);
-      expect(fresh.app.get(EventLogService).epoch).not.toBe(epochA);
+      expect(eventLog(fresh.app).epoch).toMatch(/^[0-9a-f-]{36}$/);
+      expect(eventLog(fresh.app).epoch).not.toBe(epochA);
       await fresh.close();
     } finally {
       await pgDb?.drop();

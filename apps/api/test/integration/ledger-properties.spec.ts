@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Principal } from '@app/contracts';
 import { DataSource } from 'typeorm';
 import { AppError } from '../../src/common/app-error';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { EventLogWriter } from '../../src/event-log/event-log.writer';
 import { LIGHTNING_BACKEND } from '../../src/ledger/backends/lightning-backend';
 import type { MockLightningBackend } from '../../src/ledger/backends/mock-lightning.backend';
 import { LedgerTransactionEntity } from '../../src/ledger/entities/ledger-transaction.entity';
@@ -60,7 +60,7 @@ describe.each(databaseKinds())('ledger invariants under random interleavings (%s
   let ds: DataSource;
   let ledger: LedgerService;
   let mock: MockLightningBackend;
-  let events: EventLogService;
+  let events: EventLogWriter;
 
   beforeAll(async () => {
     // a long sweep interval: the test runs sweeps itself, as one of the random operations
@@ -68,7 +68,7 @@ describe.each(databaseKinds())('ledger invariants under random interleavings (%s
     ds = t.app.get(DataSource);
     ledger = t.app.get(LedgerService);
     mock = t.app.get(LIGHTNING_BACKEND);
-    events = t.app.get(EventLogService);
+    events = t.app.get(EventLogWriter);
   });
   afterAll(async () => t?.close());
 

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { encodeBolt11 } from '../../src/ledger/bolt11.util';
 import { LedgerService } from '../../src/ledger/ledger.service';
+import { ReconciliationService } from '../../src/ledger/reconciliation.service';
 import { ledgerViolations } from '../support/ledger-invariants';
 import { createUserKey, databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
 
@@ -248,5 +249,66 @@ describe.each(databaseKinds())('ledger over REST (%s)', (db) => {
     await request(t.url).post(`/api/ledger/dev/invoices/${hash}/settle`).set(admin()).send({}).expect(409);
     const ev = await request(t.url).get('/api/events?channel=ledger&type=invoice.expired').set(admin()).expect(200);
     expect(ev.body.items.some((e: { data: { paymentHash: string } }) => e.data.paymentHash === hash)).toBe(true);
+  });
+
+  it('serves the invoice as a QR code (SVG)', async () => {
+    const res = await request(t.url).get(`/api/ledger/invoices/${funded}/qr`).set(op()).expect(200);
+    expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(String(res.text ?? res.body)).toMatch(/^<svg[\s\S]*<path[\s\S]*<\/svg>\s*$/);
+  });
+
+  it('exports every transaction of a date range as CSV and NDJSON, oldest first, stable columns', async () => {
+    const all: { id: string; createdAt: string }[] = [];
+    for await (const x of t.app.get(LedgerService).iterateTransactions({})) all.push(x);
+    const from = all[1].createdAt;
+    const to = new Date(Date.parse(all[all.length - 1].createdAt) + 1).toISOString();
+    const expected = all.filter((x) => x.createdAt >= from && x.createdAt < to).map((x) => x.id);
+    const csv = await request(t.url).get(`/api/ledger/export?from=${from}&to=${to}`).set(op()).buffer(true).parse((r, cb) => {
+      let d = '';
+      r.on('data', (c: Buffer) => (d += c.toString()));
+      r.on('end', () => cb(null, d));
+    }).expect(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = (csv.body as string).trim().split('\n');
+    expect(lines[0]).toBe('createdAt,id,type,status,amountMsat,feeMsat,paymentHash,memo,accountId,agentId,taskId,settledAt,expiresAt,failureReason,bolt11');
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(expected);
+    const nd = await request(t.url).get(`/api/ledger/export?format=ndjson&from=${from}&to=${to}`).set(op()).buffer(true).parse((r, cb) => {
+      let d = '';
+      r.on('data', (c: Buffer) => (d += c.toString()));
+      r.on('end', () => cb(null, d));
+    }).expect(200);
+    const objs = (nd.body as string).trim().split('\n').map((l) => JSON.parse(l) as { id: string; amountMsat: number });
+    expect(objs.map((o) => o.id)).toEqual(expected);
+    expect(typeof objs[0].amountMsat).toBe('number');
+    await request(t.url).get('/api/ledger/export?format=xml').set(op()).expect(400);
+    await request(t.url).get('/api/ledger/export').set({ authorization: `Bearer ${viewer}` }).expect(403);
+  });
+
+  it('reconciles the ledger with the node, and reports drift (ledger.reconciliation_drift + system.warning)', async () => {
+    const ok = await request(t.url).get('/api/ledger/reconcile').set(op()).expect(200);
+    expect(ok.body).toMatchObject({ ok: true, backend: 'mock', differences: [] });
+    expect(ok.body.nodeBalanceMsat).toBe(ok.body.ledgerNetMsat);
+    // the node settles an invoice behind the ledger's back (a lost notification): a difference until the sweep runs
+    const inv = await request(t.url).post('/api/ledger/invoices').set(op()).send({ amountMsat: 3000 }).expect(201);
+    const q = db === 'postgres' ? ['$1', '$2'] : ['?', '?'];
+    await ds.query(`UPDATE ledger_mock_invoices SET state = 'settled', "settledAt" = ${q[0]} WHERE "paymentHash" = ${q[1]}`, [new Date().toISOString(), inv.body.paymentHash]);
+    const drift = await request(t.url).get('/api/ledger/reconcile').set(op()).expect(200);
+    expect(drift.body.ok).toBe(false);
+    expect(drift.body.differences).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'invoice_settled_on_node_only', paymentHash: inv.body.paymentHash }),
+        expect.objectContaining({ kind: 'balance' }),
+      ]),
+    );
+    const rec = t.app.get(ReconciliationService);
+    const run = await rec.scheduledRun(Date.now() + 3_600_000_000);
+    expect(run?.ok).toBe(false);
+    // the same period is not run twice
+    expect(await rec.scheduledRun(Date.now() + 3_600_000_000)).toBeNull();
+    const ev = await request(t.url).get('/api/events?type=ledger.reconciliation_drift,system.warning').set(admin()).expect(200);
+    expect(ev.body.items.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['ledger.reconciliation_drift', 'system.warning']));
+    // the sweep reads the node and applies the missed settle: no drift left
+    await t.app.get(LedgerService).sweep();
+    expect((await request(t.url).get('/api/ledger/reconcile').set(op()).expect(200)).body).toMatchObject({ ok: true, differences: [] });
   });
 });

@@ -1,5 +1,5 @@
-import type { EventEnvelope, EventType } from '@app/contracts';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { EventType } from '@app/contracts';
+import type { LooseEnvelope as EventEnvelope } from '../support/event-log';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { EVENT_LOG_APPENDED } from '../../src/event-log/event-log.constants';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { InternalBus } from '../../src/event-log/internal-bus';
+import { eventLog, type TestEventLog } from '../support/event-log';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
 import { startFake, type FakeLlmServer } from '../support/fakes/fake-llm-server';
 import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
@@ -50,7 +50,7 @@ const REQUIRED_TYPES: EventType[] = [
 
 describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
   let t: TestApp;
-  let events: EventLogService;
+  let events: TestEventLog;
   const ph = (i: number) => (db === 'postgres' ? `$${i}` : '?');
 
   let ollama: FakeLlmServer;
@@ -63,7 +63,7 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
       providers: [{ name: 'ollama-local', type: 'ollama', priority: 1, url: ollama.url, models: [{ name: 'llama3.2', default: true }] }],
     });
     t = await startTestApp({ SOCKET_MAX_BUFFERED_FRAMES: 16, LLM_PROVIDERS_PATH: providers }, db);
-    events = t.app.get(EventLogService);
+    events = eventLog(t.app);
   });
   afterAll(async () => {
     await t.close();
@@ -143,7 +143,7 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
     expect(lifecycle.length).toBeGreaterThanOrEqual(2);
     const wonTypes = (await as(t, t.adminKey).get(`/api/events?taskId=${won.id}&after=0&limit=100`).expect(200)).body.items.map((e: EventEnvelope) => e.type);
     expect(wonTypes).toEqual(expect.arrayContaining(['task.created', 'task.bidding', 'bid.submitted', 'auction.closed', 'task.assigned', 'task.started', 'tool.called', 'tool.failed', 'tool.completed', 'task.completed']));
-    const errorEvent = (await eventsOf(t, 'system.error')).find((e) => String(e.data.message).includes('/api/messages'));
+    const errorEvent = (await eventsOf(t, 'system.error')).find((e) => String((e.data as Record<string, unknown>).message).includes('/api/messages'));
     expect(errorEvent).toBeDefined();
     expect((await eventsOf(t, 'system.warning')).some((e) => e.source === 'realtime')).toBe(true);
   }, 60_000);
@@ -219,7 +219,7 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
     expect(ack.ok).toBe(true);
     const bus: EventEnvelope[] = [];
     const onBus = (batch: EventEnvelope[]) => bus.push(...batch.filter((e) => e.source === 'off-path'));
-    t.app.get(EventEmitter2).on(EVENT_LOG_APPENDED, onBus);
+    const offBus = t.app.get(InternalBus).on('appended', onBus as unknown as (b: unknown) => void);
     const log = (origin: string, i: number) => events.append([{ type: 'system.info', source: 'off-path', data: { origin, i } }]);
     const pending: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
@@ -245,13 +245,13 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
     const stored = await events.find({ source: 'off-path' }, 1000, 'asc');
     expect(stored).toHaveLength(130);
     const byOrigin = (list: EventEnvelope[]) =>
-      list.reduce<Record<string, number>>((acc, e) => ({ ...acc, [String(e.data.origin)]: (acc[String(e.data.origin)] ?? 0) + 1 }), {});
+      list.reduce<Record<string, number>>((acc, e) => ({ ...acc, [String((e.data as Record<string, unknown>).origin)]: (acc[String((e.data as Record<string, unknown>).origin)] ?? 0) + 1 }), {});
     expect(byOrigin(stored)).toEqual({ timer: 20, immediate: 20, nextTick: 20, microtask: 20, worker: 50 });
     await waitFor(() => (c.byChannel.get('all') ?? []).filter((e) => e.source === 'off-path').length >= 130, 5000);
     const delivered = (c.byChannel.get('all') ?? []).filter((e) => e.source === 'off-path');
     expect(delivered.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     expect(bus.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
-    t.app.get(EventEmitter2).off(EVENT_LOG_APPENDED, onBus);
+    offBus();
     live.close();
   });
 
@@ -271,7 +271,7 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
   it('nothing scheduled pruning: the retention job runs by itself', async () => {
     const pruning = await startTestApp({ EVENT_RETENTION_DAYS: 1, EVENT_PRUNE_INTERVAL_MS: 1000 }, db);
     try {
-      const ev = pruning.app.get(EventLogService);
+      const ev = eventLog(pruning.app);
       const ds = pruning.app.get(DataSource);
       // a log whose oldest events are two days old (the boot events are recent, so make them old too)
       await ev.write(({ manager }) => manager.query(`UPDATE event_log SET "createdAt" = ${ph(1)}`, [new Date(Date.now() - 2 * 86_400_000).toISOString()]));

@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { eventLog } from '../support/event-log';
 import { Collector, connectLive, subscribe, type LiveSocket } from '../support/live-client';
 import { describeWithRedis, TEST_REDIS_URL } from '../support/services';
 import { createPgDatabase, startTestApp, waitFor, type TestApp } from '../support/test-app';
@@ -39,8 +39,8 @@ describeWithRedis('realtime across instances (PostgreSQL + Redis adapter)', () =
     const ca = new Collector().attach(onA);
     expect(await subscribe(onB, 'system')).toMatchObject({ ok: true });
     expect(await subscribe(onA, 'system')).toMatchObject({ ok: true });
-    const ea = a.app.get(EventLogService);
-    const eb = b.app.get(EventLogService);
+    const ea = eventLog(a.app);
+    const eb = eventLog(b.app);
     expect(ea.epoch).toBe(eb.epoch);
     const written = (
       await Promise.all(
@@ -57,7 +57,7 @@ describeWithRedis('realtime across instances (PostgreSQL + Redis adapter)', () =
   });
 
   it('replays from the shared log on the other instance after a reconnect', async () => {
-    const ea = a.app.get(EventLogService);
+    const ea = eventLog(a.app);
     const since = await ea.getHeadSeq();
     await ea.append(Array.from({ length: 20 }, (_, i) => ({ type: 'system.info' as const, source: 'cluster', data: { i } })));
     const s = await connectLive(b.url, b.adminKey);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { EventLogService } from '../../src/event-log/event-log.service';
+import { eventLog, type TestEventLog } from '../support/event-log';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway';
 import { Collector, connectLive, subscribe, type LiveSocket } from '../support/live-client';
 import { createUserKey, databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
@@ -8,7 +8,7 @@ const info = (i: number) => ({ type: 'system.info' as const, source: 'test', dat
 
 describe.each(databaseKinds())('realtime gateway (%s)', (db) => {
   let t: TestApp;
-  let events: EventLogService;
+  let events: TestEventLog;
   const sockets: LiveSocket[] = [];
   const open = async (token: string | undefined) => {
     const s = await connectLive(t.url, token);
@@ -18,7 +18,7 @@ describe.each(databaseKinds())('realtime gateway (%s)', (db) => {
 
   beforeAll(async () => {
     t = await startTestApp({ REPLAY_MAX_EVENTS: 3000, SOCKET_MAX_BUFFERED_FRAMES: 16, MOBILE_DIGEST_MS: 100 }, db);
-    events = t.app.get(EventLogService);
+    events = eventLog(t.app);
   });
   afterEach(() => {
     for (const s of sockets.splice(0)) s.close();

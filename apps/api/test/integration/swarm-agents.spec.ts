@@ -57,7 +57,7 @@ describe.each(databaseKinds())('swarm agents, messages and questions (%s)', (db)
     await as(t, key).post('/api/agents/me/heartbeat').expect(401);
     await as(t, second.body.key).post('/api/agents/me/heartbeat').expect(401);
     const last = await eventsOf(t, 'agent.left', 'night-owl');
-    expect(last[last.length - 1].data.reason).toBe('removed');
+    expect((last[last.length - 1].data as Record<string, unknown>).reason).toBe('removed');
     const list = await as(t, viewerKey).get('/api/agents').expect(200);
     expect(list.body.items.some((a: { id: string }) => a.id === 'night-owl')).toBe(true);
     expect(typeof list.body.headSeq).toBe('number');

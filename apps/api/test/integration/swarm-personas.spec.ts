@@ -87,6 +87,7 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
       'task.started',
       'tool.called',
       'tool.completed',
+      'memory.stored', // the persona stores its result in memory before the task completes
       'task.completed',
     ]);
     const bySource = (type: string) => events.filter((e) => e.type === type).map((e) => e.source);
@@ -101,7 +102,7 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
     const forge = await as(t, t.adminKey).get('/api/agents/persona-forge').expect(200);
     expect(forge.body.status).toBe('idle');
     const statusChanges = await eventsOf(t, 'agent.status_changed', 'persona-forge');
-    expect(statusChanges.slice(-2).map((e) => `${e.data.from}>${e.data.to}`)).toEqual(['idle>busy', 'busy>idle']);
+    expect(statusChanges.slice(-2).map((e) => `${(e.data as Record<string, unknown>).from}>${(e.data as Record<string, unknown>).to}`)).toEqual(['idle>busy', 'busy>idle']);
   });
 
   it('with no LLM provider reachable, the persona fails the task with a reason that says what to configure', async () => {
@@ -132,6 +133,7 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
       'task.started',
       'tool.called',
       'tool.completed',
+      'memory.stored',
       'task.completed',
     ]);
   });
@@ -169,7 +171,7 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
       'agent.joined',
     ]);
     const setEvents = events.filter((e) => e.type === 'agent.lifecycle' && e.data.state);
-    for (const e of setEvents) expect(Date.parse(String(e.data.since))).toBeGreaterThan(0);
+    for (const e of setEvents) expect(Date.parse(String((e.data as Record<string, unknown>).since))).toBeGreaterThan(0);
     // DELETE of a persona agent stops it
     const del = await as(t, operatorKey).delete('/api/agents/persona-quill').expect(200);
     expect(del.body.status).toBe('offline');

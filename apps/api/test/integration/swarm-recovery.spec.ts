@@ -65,9 +65,9 @@ describe.each(databaseKinds())('swarm restart recovery (%s)', (db) => {
     expect((await eventsOf(t, 'agent.joined', 'persona-seer')).length).toBe(1);
     expect((await as(t, t.adminKey).get(`/api/questions/${q1.id}`)).body.status).toBe('expired');
     expect((await as(t, t.adminKey).get(`/api/questions/${q2.id}`)).body.status).toBe('open');
-    const info = (await eventsOf(t, 'system.info')).filter((e) => e.data.message === 'swarm recovered after start');
+    const info = (await eventsOf(t, 'system.info')).filter((e) => (e.data as Record<string, unknown>).message === 'swarm recovered after start');
     expect(info).toHaveLength(2);
-    expect(info[1].data.recovered).toMatchObject({
+    expect((info[1].data as Record<string, unknown>).recovered).toMatchObject({
       tasksFailed: 2,
       agentsOfflined: 2,
       auctionsClosed: 1,

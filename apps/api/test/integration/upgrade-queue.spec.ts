@@ -90,7 +90,7 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     expect(up.diff).toContain('+line 2 changed');
     expect(git(repo.path, 'rev-parse', `${up.headCommit}^`)).toBe(before);
     expect(repo.head()).toBe(before); // proposing never moves the target
-    const evs = (await eventsOf(t, 'upgrade.proposed,upgrade.approval_added')).filter((e) => e.data.upgradeId === up.id);
+    const evs = (await eventsOf(t, 'upgrade.proposed,upgrade.approval_added')).filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id);
     expect(evs.map((e) => [e.type, e.channel])).toEqual([
       ['upgrade.proposed', 'upgrades'],
       ['upgrade.approval_added', 'upgrades'],
@@ -172,7 +172,7 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     const logs = await as(t, op).get(`/api/upgrades/${up.id}/logs`).expect(200);
     expect(logs.body.testOutput).toContain(`TESTS-STARTED ${up.id} attempt 1`);
     expect(logs.body.testOutput).toContain('4 passed');
-    const evs = (await as(t, op).get('/api/events?channel=upgrades&after=0&limit=1000').expect(200)).body.items.filter((e: EventEnvelope) => e.data.upgradeId === up.id);
+    const evs = (await as(t, op).get('/api/events?channel=upgrades&after=0&limit=1000').expect(200)).body.items.filter((e: EventEnvelope) => (e.data as Record<string, unknown>).upgradeId === up.id);
     const types = evs.map((e: EventEnvelope) => e.type);
     expect(types.filter((x: string) => x !== 'upgrade.test_output')).toEqual([
       'upgrade.proposed',
@@ -184,7 +184,7 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
       'upgrade.testing',
       'upgrade.applied',
     ]);
-    const chunks = evs.filter((e: EventEnvelope) => e.type === 'upgrade.test_output').map((e: EventEnvelope) => e.data.chunk).join('');
+    const chunks = evs.filter((e: EventEnvelope) => e.type === 'upgrade.test_output').map((e: EventEnvelope) => (e.data as Record<string, unknown>).chunk).join('');
     expect(chunks).toBe(logs.body.testOutput);
     expect(done.decisions).toEqual([expect.objectContaining({ action: 'approve', by: `op1${db}`, role: 'operator', diffSha256: up.diffSha256, comment: 'looks good', active: true })]);
     // the proposing agent hears about it
@@ -233,7 +233,7 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     expect(now).toMatchObject({ state: 'proposed', headCommit: second, approvals: 0 });
     expect(now.diffSha256).not.toBe(up.diffSha256);
     expect(now.diff).toContain('+v2');
-    const dismissed = (await eventsOf(t, 'upgrade.approval_dismissed')).filter((e) => e.data.upgradeId === up.id);
+    const dismissed = (await eventsOf(t, 'upgrade.approval_dismissed')).filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id);
     expect(dismissed).toHaveLength(1);
     expect(dismissed[0].data).toMatchObject({ oldSha256: up.diffSha256, newSha256: now.diffSha256, oldHead: first, newHead: second });
     await as(t, op).post(`/api/upgrades/${up.id}/approve`, { diffSha256: now.diffSha256 }).expect(200);
@@ -251,7 +251,7 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     expect(repo.head()).toBe(prev);
     expect(existsSync(join(repo.path, 'UNHEALTHY'))).toBe(false);
     expect(git(repo.path, 'status', '--porcelain')).toBe('');
-    const rb = (await eventsOf(t, 'upgrade.rolled_back')).filter((e) => e.data.upgradeId === up.id);
+    const rb = (await eventsOf(t, 'upgrade.rolled_back')).filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id);
     expect(rb[0].data).toMatchObject({ from: done.mergeCommit, to: prev });
   });
 
@@ -263,7 +263,7 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     expect(got.decisions).toEqual([expect.objectContaining({ action: 'reject', comment: 'please add tests first', diffSha256: up.diffSha256 })]);
     const msgs = await as(t, agent.key).get('/api/messages').expect(200);
     expect(msgs.body.items.map((m: { body: string }) => m.body)).toContainEqual(expect.stringContaining('please add tests first'));
-    const resolved = (await eventsOf(t, 'upgrade.approval_resolved')).filter((e) => e.data.upgradeId === up.id);
+    const resolved = (await eventsOf(t, 'upgrade.approval_resolved')).filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id);
     expect(resolved[0].data).toMatchObject({ outcome: 'rejected', by: `op1${db}` });
     const again = await as(t, op).post(`/api/upgrades/${up.id}/reject`, {});
     expect(again.status).toBe(409);
@@ -284,9 +284,9 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     const done = await finalOf(up.id, 40_000);
     expect(done).toMatchObject({ state: 'applied', attempt: 2, testedOnCommit: moved, previousHead: moved });
     expect(repo.head()).toBe(done.mergeCommit);
-    const testing = (await eventsOf(t, 'upgrade.testing')).filter((e) => e.data.upgradeId === up.id);
-    expect(testing.map((e) => e.data.targetHead)).toEqual([expect.any(String), moved]);
-    expect(String(testing[1].data.reason)).toContain('moved');
+    const testing = (await eventsOf(t, 'upgrade.testing')).filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id);
+    expect(testing.map((e) => (e.data as Record<string, unknown>).targetHead)).toEqual([expect.any(String), moved]);
+    expect(String((testing[1].data as Record<string, unknown>).reason)).toContain('moved');
   });
 });
 
@@ -342,7 +342,7 @@ describe.each(databaseKinds())('upgrade queue: approvals required, expiry, queue
       return r.state === 'expired' ? r : null;
     }, 20_000);
     expect(done!.decisions).toEqual([expect.objectContaining({ action: 'expire', by: 'system' })]);
-    const resolved = (await eventsOf(t, 'upgrade.expired,upgrade.approval_resolved')).filter((e) => e.data.upgradeId === up.id);
+    const resolved = (await eventsOf(t, 'upgrade.expired,upgrade.approval_resolved')).filter((e) => (e.data as Record<string, unknown>).upgradeId === up.id);
     expect(resolved.map((e) => e.type)).toEqual(['upgrade.expired', 'upgrade.approval_resolved']);
     const late = await as(t, t.adminKey).post(`/api/upgrades/${up.id}/approve`, {});
     expect(late.status).toBe(409);

@@ -19,7 +19,7 @@ export function git(cwd: string, ...args: string[]): string {
 
 /**
  * The test suite of the repositories made here: fails (exit 1) when a file `FAIL` exists, printing a line with
- * "passed" in it all the same (the prototype counted that as a pass); sleeps when `SLOW` exists; prints the marker
+ * "passed" in it all the same (the prototype counted that as a pass); sleeps when `SLOW` exists (and on attempt 1 only when `SLOW_FIRST` exists); prints the marker
  * `TESTS-STARTED <UPGRADE_ID>` and touches `$MARKER_DIR/<UPGRADE_ID>.started` when MARKER_DIR is set.
  */
 export const TEST_SCRIPT = `#!/bin/sh
@@ -27,6 +27,7 @@ echo "TESTS-STARTED $UPGRADE_ID attempt $UPGRADE_ATTEMPT"
 if [ -n "$MARKER_DIR" ]; then touch "$MARKER_DIR/$UPGRADE_ID.started"; fi
 for i in 1 2 3; do echo "test $i ok"; done
 if [ -f SLOW ]; then sleep "$(cat SLOW)"; fi
+if [ -f SLOW_FIRST ] && [ "$UPGRADE_ATTEMPT" = "1" ]; then sleep "$(cat SLOW_FIRST)"; fi
 if [ -f FAIL ]; then echo "1 failed, 3 passed"; exit 1; fi
 echo "4 passed"
 `;

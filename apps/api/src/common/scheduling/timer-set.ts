@@ -36,6 +36,11 @@ export class TimerSet {
     return this.timers.has(key);
   }
 
+  /** The armed keys. */
+  keys(): IterableIterator<string> {
+    return this.timers.keys();
+  }
+
   get size(): number {
     return this.timers.size;
   }

@@ -16,7 +16,9 @@ import {
   DOMAIN_CHANNELS,
   EVENT_TYPES,
   INGESTIBLE_EVENT_TYPES,
+  type DomainChannel,
   type EventEnvelope,
+  type EventType,
   type EventPage,
   type EventSummary,
   type IngestEventRequest,
@@ -94,12 +96,13 @@ export class IngestEventDto implements IngestEventRequest {
   data?: Record<string, unknown>;
 }
 
-export class EventEnvelopeDto implements EventEnvelope {
+/** Swagger shape of an event envelope (EventEnvelope; `data` is the payload of `type`, see docs/events.md). */
+export class EventEnvelopeDto {
   @ApiProperty({ example: 42 }) seq: number;
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ enum: EVENT_TYPES, example: 'task.assigned' }) type: EventEnvelope['type'];
+  @ApiProperty({ enum: EVENT_TYPES, example: 'task.assigned' }) type: EventType;
   @ApiProperty({ example: 'coordinator' }) source: string;
-  @ApiProperty({ enum: DOMAIN_CHANNELS, example: 'swarm' }) channel: EventEnvelope['channel'];
+  @ApiProperty({ enum: DOMAIN_CHANNELS, example: 'swarm' }) channel: DomainChannel;
   @ApiProperty({ nullable: true, type: String }) taskId: string | null;
   @ApiProperty({ nullable: true, type: String }) agentId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, example: { bidSats: 35 } }) data: Record<string, unknown>;

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { createECDH, createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { nowIso } from '../../common/time.util';
-import type { EventLogService } from '../../event-log/event-log.service';
+import type { EventLogWriter } from '../../event-log/event-log.writer';
 import { decodeBolt11, encodeBolt11, type LightningNetwork } from '../bolt11.util';
 import { MockInvoiceEntity, MockNodeKeyEntity, MockPaymentEntity } from '../entities/mock-node.entity';
 import { ledgerError } from '../ledger.errors';
@@ -44,7 +44,7 @@ export class MockLightningBackend implements LightningBackend {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     readonly network: LightningNetwork,
   ) {}
 

@@ -109,3 +109,21 @@ export class RemoteInvoiceResponseDto {
   @ApiProperty() paymentHash: string;
   @ApiProperty() expiresAt: string;
 }
+
+export class ReconciliationDifferenceDto {
+  @ApiProperty({ example: 'invoice_settled_on_node_only' }) kind: string;
+  @ApiProperty({ nullable: true, type: String }) paymentHash: string | null;
+  @ApiProperty() ledger: string;
+  @ApiProperty() node: string;
+}
+
+export class ReconciliationReportResponseDto {
+  @ApiProperty() checkedAt: string;
+  @ApiProperty() backend: string;
+  @ApiProperty() ok: boolean;
+  @ApiProperty() nodeBalanceMsat: number;
+  @ApiProperty() ledgerNetMsat: number;
+  @ApiProperty() invoicesChecked: number;
+  @ApiProperty() paymentsChecked: number;
+  @ApiProperty({ type: [ReconciliationDifferenceDto] }) differences: ReconciliationDifferenceDto[];
+}

@@ -102,3 +102,12 @@ export class DevResolvePaymentDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(/^FAILURE_REASON_[A-Z_]{1,48}$/) reason?: string;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) feeMsat?: number;
 }
+
+export class ExportQueryDto {
+  @ApiPropertyOptional({ enum: ['csv', 'ndjson'], default: 'csv' }) @IsOptional() @IsIn(['csv', 'ndjson']) format?: 'csv' | 'ndjson';
+  @ApiPropertyOptional({ enum: LEDGER_TRANSACTION_TYPES }) @IsOptional() @IsIn(LEDGER_TRANSACTION_TYPES as unknown as string[]) type?: LedgerTransactionType;
+  @ApiPropertyOptional({ enum: LEDGER_TRANSACTION_STATUSES }) @IsOptional() @IsIn(LEDGER_TRANSACTION_STATUSES as unknown as string[]) status?: LedgerTransactionStatus;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(ID) agentId?: string;
+  @ApiPropertyOptional({ description: 'ISO-8601, inclusive' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  @ApiPropertyOptional({ description: 'ISO-8601, exclusive' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
+}

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsISO8601,
@@ -23,6 +24,7 @@ import { MAX_CONTENT_CHARS, MAX_CONTEXT_TOKENS, MAX_SEARCH_LIMIT } from '../memo
 export class MemoryFiltersDto implements MemoryFilters {
   @ApiPropertyOptional({ enum: MEMORY_ENTRY_TYPES }) @IsOptional() @IsIn(MEMORY_ENTRY_TYPES) type?: MemoryEntryType;
   @ApiPropertyOptional({ maxLength: 64 }) @IsOptional() @IsString() @MaxLength(64) agentId?: string;
+  @ApiPropertyOptional({ description: 'With agentId: also entries of no agent (shared swarm scope)' }) @IsOptional() @IsBoolean() includeShared?: boolean;
   @ApiPropertyOptional({ maxLength: 64 }) @IsOptional() @IsString() @MaxLength(64) taskId?: string;
   @ApiPropertyOptional({ maxLength: 128 }) @IsOptional() @IsString() @MaxLength(128) sessionId?: string;
   @ApiPropertyOptional({ maxLength: 100 }) @IsOptional() @IsString() @MaxLength(100) source?: string;
@@ -68,11 +70,11 @@ export class SetFactDto {
 }
 
 export class FactQueryDto {
-  @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) subject: string;
-  @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) key: string;
+  @ApiPropertyOptional({ maxLength: 200, description: 'Omit subject and key for every version of every fact' }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) subject?: string;
+  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) key?: string;
 }
 
 export class FactsAsOfQueryDto {
-  @ApiProperty({ description: 'Instant (ISO-8601)' }) @IsISO8601() at: string;
+  @ApiPropertyOptional({ description: 'Instant (ISO-8601, default now)' }) @IsOptional() @IsISO8601() at?: string;
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) subject?: string;
 }

@@ -8,7 +8,7 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: both });
   } catch (err) {
     const e = err as { name?: string; cause?: { code?: string } };
-    if (timeout.aborted) throw new EmbedderError(`embedding request timed out after ${timeoutMs} ms`, true);
+    if (timeout.aborted || signal?.aborted) throw new EmbedderError(`embedding request timed out or was aborted (limit ${timeoutMs} ms)`, true);
     throw new EmbedderError(`embedding server unreachable (${e.cause?.code ?? e.name ?? 'error'})`, true);
   }
   const text = await res.text().catch(() => '');

@@ -5,7 +5,8 @@ import { DataSource, In, IsNull, LessThan, Not, Or } from 'typeorm';
 import { AuthService } from '../../auth/auth.service';
 import { nowIso } from '../../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { EventLogService } from '../../event-log/event-log.service';
+import { EventLogWriter } from '../../event-log/event-log.writer';
+import { EventLogReader } from '../../event-log/event-log.reader';
 import type { WriteContext } from '../../event-log/event-log.types';
 import { AgentEntity } from '../entities/agent.entity';
 import { slugifyAgentName } from '../auctions/bid.util';
@@ -32,7 +33,8 @@ export class AgentsService implements OnModuleDestroy {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     private readonly auth: AuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -46,9 +48,9 @@ export class AgentsService implements OnModuleDestroy {
 
   /** Every agent (personas and external), by name. */
   async list(): Promise<ListResponse<AgentDto>> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const rows = await this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } });
-    return { items: rows.map(toAgentDto), headSeq, epoch: this.events.epoch };
+    return { items: rows.map(toAgentDto), headSeq, epoch: this.reader.epoch };
   }
 
   /** @throws AppError `swarm/agent_not_found` (404). */
@@ -103,7 +105,7 @@ export class AgentsService implements OnModuleDestroy {
         agentId: id,
         data: { message: `agent ${id} enrolled`, name: trimmed, capabilities: agent.capabilities, by: actorLabel(actor) },
       });
-      const { key } = await this.auth.issueApiKey(tx.manager, tx.append, {
+      const { key } = await this.auth.issueApiKeyInTx(tx, {
         label: `agent:${id}`,
         role: 'agent',
         userId: null,
@@ -123,7 +125,7 @@ export class AgentsService implements OnModuleDestroy {
       const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
       if (!agent) throw agentNotFound(agentId);
       if (agent.kind !== 'external') throw swarmError('swarm/not_external_agent', `Agent ${agentId} is a persona; personas run in-process without keys`, 400);
-      return this.auth.issueApiKey(tx.manager, tx.append, { label: `agent:${agentId}`, role: 'agent', userId: null, agentId, actor: actorLabel(actor) });
+      return this.auth.issueApiKeyInTx(tx, { label: `agent:${agentId}`, role: 'agent', userId: null, agentId, actor: actorLabel(actor) });
     });
   }
 
@@ -137,10 +139,7 @@ export class AgentsService implements OnModuleDestroy {
       const row = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
       if (!row) throw agentNotFound(agentId);
       if (row.kind !== 'external') throw swarmError('swarm/not_external_agent', `Agent ${agentId} is a persona`, 400);
-      const revokedIds = await this.auth.revokeAgentKeys(tx.manager, agentId);
-      for (const apiKeyId of revokedIds) {
-        tx.append({ type: 'auth.key_revoked', source: 'auth', agentId, data: { apiKeyId, by: actorLabel(actor), reason: 'agent removed' } });
-      }
+      const revokedIds = await this.auth.revokeAgentKeysInTx(tx, agentId, actorLabel(actor), 'agent removed');
       await this.goOffline(tx, row, 'removed', `agent ${agentId} removed`);
       return { agent: row, revoked: revokedIds };
     });

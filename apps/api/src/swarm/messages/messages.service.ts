@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { AgentMessageDto, ListResponse } from '@app/contracts';
 import { DataSource, type FindOptionsWhere } from 'typeorm';
 import { nowIso } from '../../common/time.util';
-import { EventLogService } from '../../event-log/event-log.service';
+import { EventLogWriter } from '../../event-log/event-log.writer';
+import { EventLogReader } from '../../event-log/event-log.reader';
 import type { WriteContext } from '../../event-log/event-log.types';
 import { AgentMessageEntity } from '../entities/agent-message.entity';
 import { AgentEntity } from '../entities/agent.entity';
@@ -22,7 +23,8 @@ export const MAX_MESSAGE_PAGE = 500;
 export class MessagesService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
   ) {}
 
   /**
@@ -30,7 +32,7 @@ export class MessagesService {
    * `agentId` (from or to) and `status`.
    */
   async list(q: { agentId?: string; status?: 'sent' | 'delivered'; limit?: number }, viewerAgentId: string | null): Promise<ListResponse<AgentMessageDto>> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const who = viewerAgentId ?? q.agentId;
     const base: FindOptionsWhere<AgentMessageEntity> = q.status ? { status: q.status } : {};
     const where = who ? [{ ...base, toAgentId: who }, { ...base, fromAgentId: who }] : base;
@@ -39,7 +41,7 @@ export class MessagesService {
       order: { createdAt: 'DESC', id: 'ASC' },
       take: Math.min(MAX_MESSAGE_PAGE, q.limit ?? 100),
     });
-    return { items: rows.map(toMessageDto), headSeq, epoch: this.events.epoch };
+    return { items: rows.map(toMessageDto), headSeq, epoch: this.reader.epoch };
   }
 
   /**

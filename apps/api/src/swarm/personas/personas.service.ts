@@ -1,11 +1,10 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
-import type { AgentDto, AgentLifecycleState, EventEnvelope, PersonaDto, PersonaId } from '@app/contracts';
-import { DataSource, IsNull, Not } from 'typeorm';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { AgentDto, AgentLifecycleState, EventEnvelope, PersonaDto, PersonaId, TaskDto } from '@app/contracts';
+import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { AppError } from '../../common/app-error';
 import { nowIso } from '../../common/time.util';
-import { EVENT_LOG_APPENDED } from '../../event-log/event-log.constants';
-import { EventLogService } from '../../event-log/event-log.service';
+import { EventConsumersService } from '../../event-log/consumers/event-consumers.service';
+import { EventLogWriter } from '../../event-log/event-log.writer';
 import type { WriteContext } from '../../event-log/event-log.types';
 import { AgentEntity } from '../entities/agent.entity';
 import { BidEntity } from '../entities/bid.entity';
@@ -13,11 +12,14 @@ import { defaultRandInt, learnerStats, personaRawBid, suggestBid, type LearnerOu
 import { PERSONA_EXECUTOR, type PersonaExecutor, type PersonaWorkReport } from './persona-executor';
 import { findPersona, PERSONAS, personaAgentId, type PersonaDefinition } from './personas.constants';
 import { swarmError } from '../swarm.errors';
-import { agentSource, toAgentDto } from '../swarm.mappers';
+import { agentSource, toAgentDto, toTaskDto } from '../swarm.mappers';
 import { failActiveTasksOf, setAgentStatus } from '../swarm-tx.util';
 import { actorLabel, personaActor, type Actor } from '../swarm.types';
 import { TaskEntity } from '../entities/task.entity';
 import { TasksService } from '../tasks/tasks.service';
+
+/** Name of the personas' durable consumer (its cursor row in `event_consumers`). */
+export const PERSONAS_CONSUMER = 'swarm.personas';
 
 /** Largest bid accepted by the API (sats). */
 export const MAX_BID_SATS = 1_000_000;
@@ -47,7 +49,7 @@ export function toPersonaDto(def: PersonaDefinition, agentId: string | null): Pe
  * task.assigned -> task.started -> tool.* -> task.completed | task.failed (source `persona:<id>`).
  */
 @Injectable()
-export class PersonasService implements OnModuleDestroy {
+export class PersonasService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Personas');
   private readonly executing = new Set<string>();
   private stopped = false;
@@ -56,10 +58,26 @@ export class PersonasService implements OnModuleDestroy {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
     private readonly tasks: TasksService,
+    private readonly consumers: EventConsumersService,
     @Inject(PERSONA_EXECUTOR) private readonly executor: PersonaExecutor,
   ) {}
+
+  /**
+   * Personas react to the log through a durable consumer (`swarm.personas`): bids on `task.bidding` and the start of
+   * a won task on `task.assigned` commit together with the consumer's cursor, so a crash between the auction's
+   * commit and the reaction replays it after restart, and it happens once. The work itself (the LLM call) runs
+   * after that commit; a crash during it leaves the task running, which restart recovery fails.
+   */
+  onModuleInit(): void {
+    this.consumers.register({
+      name: PERSONAS_CONSUMER,
+      types: ['task.bidding', 'task.assigned'],
+      batchSize: 50,
+      handle: (events, tx) => this.react(events, tx),
+    });
+  }
 
   onModuleDestroy(): void {
     this.stopped = true;
@@ -213,9 +231,9 @@ export class PersonasService implements OnModuleDestroy {
    * A persona's bid on `description` (sats): prototype rule (keyword hit -> `max(1, base - rand(0, jitter))`, else
    * `min(200, int(base*1.8) + rand(0, jitter))`) then the learner adjustment from this agent's bid/task history.
    */
-  async computeBid(def: PersonaDefinition, description: string): Promise<number> {
+  async computeBid(def: PersonaDefinition, description: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
     const raw = personaRawBid(def, description, this.rand);
-    const rows: { won: unknown; status: string; description: string }[] = await this.dataSource
+    const rows: { won: unknown; status: string; description: string }[] = await manager
       .getRepository(BidEntity)
       .createQueryBuilder('b')
       .innerJoin(TaskEntity, 't', 't.id = b.taskId')
@@ -228,35 +246,48 @@ export class PersonasService implements OnModuleDestroy {
     return Math.min(MAX_BID_SATS, suggestBid(raw, description, learnerStats(outcomes)));
   }
 
-  /** Internal bus (after commit): spawned personas bid on opened auctions and execute the tasks they are assigned. */
-  @OnEvent(EVENT_LOG_APPENDED)
-  onAppended(batch: EventEnvelope[]): void {
-    if (this.stopped) return;
-    for (const e of batch) {
+  /** The durable consumer's handler: bids and task starts inside its unit of work; the work runs after commit. */
+  private async react(events: EventEnvelope[], tx: WriteContext): Promise<(() => void) | void> {
+    if (this.stopped) throw new Error('personas are shutting down');
+    const started: { def: PersonaDefinition; agentId: string; task: TaskDto }[] = [];
+    for (const e of events) {
       if (e.type === 'task.bidding' && e.taskId) {
-        this.bidOnTask(e.taskId).catch((err: unknown) => this.warn(`bidding on ${e.taskId}`, err));
+        await this.bidOnTaskInTx(tx, e.taskId);
       } else if (e.type === 'task.assigned' && e.taskId && e.agentId?.startsWith('persona-')) {
-        void this.runTask(e.agentId, e.taskId);
+        const s = await this.startInTx(tx, e.agentId, e.taskId);
+        if (s) started.push(s);
       }
+    }
+    if (started.length === 0) return;
+    return () => {
+      for (const s of started) void this.work(s.def, s.agentId, s.task);
+    };
+  }
+
+  /** Every spawned persona (not offline, no transient) bids once on the task, inside `tx`. */
+  private async bidOnTaskInTx(tx: WriteContext, taskId: string): Promise<void> {
+    const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+    if (!task || task.status !== 'bidding') return;
+    const agents = await tx.manager.find(AgentEntity, { where: { kind: 'persona', status: Not('offline'), lifecycle: IsNull() } });
+    for (const a of agents) {
+      const def = a.personaId ? findPersona(a.personaId) : undefined;
+      if (!def) continue;
+      const sats = await this.computeBid(def, task.description, tx.manager);
+      const outcome = await this.tasks.submitBidInTx(tx, a.id, taskId, sats, agentSource(a.id));
+      if ('rejected' in outcome) this.logger.debug(`${a.id} bid refused: ${outcome.rejected.message}`);
     }
   }
 
-  /** Every spawned persona (not offline, no transient) bids once on the task. */
-  async bidOnTask(taskId: string): Promise<void> {
-    const task = await this.dataSource.getRepository(TaskEntity).findOne({ where: { id: taskId } });
-    if (!task || task.status !== 'bidding') return;
-    const agents = await this.dataSource.getRepository(AgentEntity).find({ where: { kind: 'persona', status: Not('offline'), lifecycle: IsNull() } });
-    await Promise.all(
-      agents.map(async (a) => {
-        const def = a.personaId ? findPersona(a.personaId) : undefined;
-        if (!def) return;
-        const sats = await this.computeBid(def, task.description);
-        await this.tasks.submitBid(a.id, taskId, sats, agentSource(a.id)).catch((err: unknown) => {
-          if (err instanceof AppError && err.statusCode === 409) this.logger.debug(`${a.id} bid refused: ${err.message}`);
-          else throw err;
-        });
-      }),
-    );
+  /** Starts a task a persona won (`task.started`) inside `tx`; null when the task or persona moved on meanwhile. */
+  private async startInTx(tx: WriteContext, agentId: string, taskId: string): Promise<{ def: PersonaDefinition; agentId: string; task: TaskDto } | null> {
+    const def = findPersona(agentId.slice('persona-'.length) as PersonaId);
+    const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
+    const row = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+    if (!def || !agent || agent.status === 'offline' || !row || row.status !== 'assigned' || row.assignedAgentId !== agentId) return null;
+    if (this.executing.has(taskId)) return null;
+    const task = await this.tasks.startInTx(tx, taskId, personaActor(agentId));
+    this.executing.add(taskId);
+    return { def, agentId, task: toTaskDto(task) };
   }
 
   // ------------------------------------------------------------------ work
@@ -270,19 +301,37 @@ export class PersonasService implements OnModuleDestroy {
   }
 
   /**
-   * Runs an assigned task through the executor: start -> tool events -> complete with the result, or fail with the
-   * executor's error message. Never throws (problems are logged).
+   * Starts an assigned task (a persona spawned after it was assigned) and runs it. Never throws (problems are logged).
    */
   async runTask(agentId: string, taskId: string): Promise<void> {
     if (this.executing.has(taskId) || this.stopped) return;
+    const def = findPersona(agentId.slice('persona-'.length) as PersonaId);
+    if (!def) return;
     this.executing.add(taskId);
+    let task: TaskDto;
     try {
-      const personaId = agentId.slice('persona-'.length) as PersonaId;
-      const def = findPersona(personaId);
       const agent = await this.dataSource.getRepository(AgentEntity).findOne({ where: { id: agentId } });
-      if (!def || !agent || agent.status === 'offline') return;
+      if (!agent || agent.status === 'offline') {
+        this.executing.delete(taskId);
+        return;
+      }
+      task = await this.tasks.start(taskId, personaActor(agentId));
+    } catch (err) {
+      this.executing.delete(taskId);
+      this.warn(`starting task ${taskId} as ${agentId}`, err);
+      return;
+    }
+    await this.work(def, agentId, task);
+  }
+
+  /**
+   * Does a started task's work through the executor: tool events -> complete with the result, or fail with the
+   * executor's error message. Never throws (problems are logged).
+   */
+  private async work(def: PersonaDefinition, agentId: string, task: TaskDto): Promise<void> {
+    const taskId = task.id;
+    try {
       const actor = personaActor(agentId);
-      const task = await this.tasks.start(taskId, actor);
       const source = agentSource(agentId);
       const report: PersonaWorkReport = {
         tool: async (type, data) => {

@@ -1,16 +1,17 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { AskQuestionRequest, ListResponse, QuestionDto, QuestionStatus } from '@app/contracts';
 import { DataSource } from 'typeorm';
 import { nowIso } from '../../common/time.util';
-import { EventLogService } from '../../event-log/event-log.service';
+import { EventLogReader } from '../../event-log/event-log.reader';
+import { EventLogWriter } from '../../event-log/event-log.writer';
 import type { WriteContext } from '../../event-log/event-log.types';
 import { OperatorQuestionEntity } from '../entities/operator-question.entity';
 import { swarmError } from '../swarm.errors';
 import { agentSource, toQuestionDto } from '../swarm.mappers';
 import { actorLabel, type Actor } from '../swarm.types';
 import { TaskEntity } from '../entities/task.entity';
-import { TimerSet } from '../../common/scheduling/timer-set';
+import { DeadlineScheduler } from '../../common/scheduling/deadline-scheduler';
 
 /** Max questions per list page. */
 export const MAX_QUESTION_PAGE = 500;
@@ -34,31 +35,38 @@ export function answerProblem(options: readonly string[], multiple: boolean, ans
  * Operator questions asked by agents (hyperhive style): open -> answered | cancelled | expired. A deadline timer expires
  * open questions (`question.expired`); timers are re-armed after a restart by `recover()`.
  */
-@Injectable()
-export class QuestionsService implements OnModuleDestroy {
-  private readonly logger = new Logger('Questions');
-  private readonly timers = new TimerSet();
-  private stopped = false;
+/** Deadline kind of question expiry (key = question id, due at `deadline`). */
+export const QUESTION_EXPIRY = 'question.expiry';
 
+@Injectable()
+export class QuestionsService implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
+    private readonly deadlines: DeadlineScheduler,
   ) {}
 
-  onModuleDestroy(): void {
-    this.stopped = true;
-    this.timers.clearAll();
+  onModuleInit(): void {
+    this.deadlines.register({
+      kind: QUESTION_EXPIRY,
+      listPending: async () => {
+        const open = await this.dataSource.getRepository(OperatorQuestionEntity).find({ where: { status: 'open' }, select: { id: true, deadline: true } });
+        return open.filter((q) => q.deadline).map((q) => ({ key: q.id, dueAtMs: Date.parse(q.deadline!) }));
+      },
+      fire: async (id) => ((await this.expire(id)) ? 'fired' : 'nothing'),
+    });
   }
 
   /** Questions newest first, optionally by status; `limit` 1..500 (default 100). */
   async list(q: { status?: QuestionStatus; limit?: number }): Promise<ListResponse<QuestionDto>> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const rows = await this.dataSource.getRepository(OperatorQuestionEntity).find({
       where: q.status ? { status: q.status } : {},
       order: { createdAt: 'DESC', id: 'ASC' },
       take: Math.min(MAX_QUESTION_PAGE, q.limit ?? 100),
     });
-    return { items: rows.map(toQuestionDto), headSeq, epoch: this.events.epoch };
+    return { items: rows.map(toQuestionDto), headSeq, epoch: this.reader.epoch };
   }
 
   /** @throws AppError `swarm/question_not_found` (404). */
@@ -136,7 +144,7 @@ export class QuestionsService implements OnModuleDestroy {
       return row;
     });
     if ('expired' in outcome) throw swarmError('swarm/question_not_open', `Question ${id} expired at ${outcome.expired}`, 409, { status: 'expired' });
-    this.timers.clear(id);
+    this.deadlines.disarm(QUESTION_EXPIRY, id);
     return toQuestionDto(outcome);
   }
 
@@ -166,7 +174,7 @@ export class QuestionsService implements OnModuleDestroy {
       return row;
     });
     if ('expired' in outcome) throw swarmError('swarm/question_not_open', `Question ${id} expired at ${outcome.expired}`, 409, { status: 'expired' });
-    this.timers.clear(id);
+    this.deadlines.disarm(QUESTION_EXPIRY, id);
     return toQuestionDto(outcome);
   }
 
@@ -182,10 +190,13 @@ export class QuestionsService implements OnModuleDestroy {
     return row;
   }
 
-  private async expireRow(tx: WriteContext, row: OperatorQuestionEntity): Promise<void> {
+  /** Expires an open question; a conditional update, so of several instances only one expires it. Returns false if it was no longer open. */
+  private async expireRow(tx: WriteContext, row: OperatorQuestionEntity): Promise<boolean> {
     const now = nowIso();
-    await tx.manager.update(OperatorQuestionEntity, { id: row.id }, { status: 'expired', resolvedAt: now, updatedAt: now });
+    const r = await tx.manager.update(OperatorQuestionEntity, { id: row.id, status: 'open' }, { status: 'expired', resolvedAt: now, updatedAt: now });
+    if (r.affected !== 1) return false;
     tx.append({ type: 'question.expired', source: 'coordinator', agentId: row.agentId, taskId: row.taskId, data: { questionId: row.id, deadline: row.deadline } });
+    return true;
   }
 
   /** Expires an open question whose deadline has passed; returns false if there was nothing to do. */
@@ -193,35 +204,18 @@ export class QuestionsService implements OnModuleDestroy {
     return this.events.write(async (tx) => {
       const row = await tx.manager.findOne(OperatorQuestionEntity, { where: { id } });
       if (!row || row.status !== 'open' || !row.deadline || Date.parse(row.deadline) > Date.now()) return false;
-      await this.expireRow(tx, row);
-      return true;
+      return this.expireRow(tx, row);
     });
   }
 
   private armDeadline(id: string, deadline: string): void {
-    if (this.stopped) return;
-    this.timers.arm(id, Date.parse(deadline), () => {
-      this.expire(id).catch((err: unknown) => {
-        if (!this.stopped) this.logger.warn(`expiring question ${id} failed: ${(err as Error).message}`);
-      });
-    });
+    this.deadlines.arm(QUESTION_EXPIRY, id, Date.parse(deadline));
   }
 
-  /** Restart recovery: expires open questions past their deadline and re-arms the others. */
+  /** Restart recovery: expires open questions past their deadline and re-arms the others (deadline scheduler). */
   async recover(): Promise<{ questionsExpired: number; questionTimersRearmed: number }> {
-    const open = await this.dataSource.getRepository(OperatorQuestionEntity).find({ where: { status: 'open' } });
-    let questionsExpired = 0;
-    let questionTimersRearmed = 0;
-    for (const q of open) {
-      if (!q.deadline) continue;
-      if (Date.parse(q.deadline) <= Date.now()) {
-        if (await this.expire(q.id)) questionsExpired++;
-      } else {
-        this.armDeadline(q.id, q.deadline);
-        questionTimersRearmed++;
-      }
-    }
-    return { questionsExpired, questionTimersRearmed };
+    const { fired, armed } = await this.deadlines.resume(QUESTION_EXPIRY);
+    return { questionsExpired: fired, questionTimersRearmed: armed };
   }
 }
 

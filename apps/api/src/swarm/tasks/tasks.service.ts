@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   TASK_STATUSES,
@@ -12,7 +12,9 @@ import {
 import { DataSource, In, LessThanOrEqual, type FindOptionsWhere } from 'typeorm';
 import { nowIso } from '../../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { EventLogService } from '../../event-log/event-log.service';
+import { execAffected } from '../../event-log/event-log.sql';
+import { EventLogWriter } from '../../event-log/event-log.writer';
+import { EventLogReader } from '../../event-log/event-log.reader';
 import type { WriteContext } from '../../event-log/event-log.types';
 import { AgentEntity } from '../entities/agent.entity';
 import { BidEntity } from '../entities/bid.entity';
@@ -22,7 +24,7 @@ import { agentSource, preview, toBidDto, toTaskDto } from '../swarm.mappers';
 import { failTaskRow, occupyAgent, releaseAgent } from '../swarm-tx.util';
 import { actorLabel, type Actor } from '../swarm.types';
 import { TaskEntity } from '../entities/task.entity';
-import { TimerSet } from '../../common/scheduling/timer-set';
+import { DeadlineScheduler } from '../../common/scheduling/deadline-scheduler';
 
 /** Max tasks per list page. */
 export const MAX_TASK_PAGE = 500;
@@ -41,38 +43,54 @@ interface BidRejection {
  * Tasks and their sealed-bid auctions (lowest bid wins, ties to the earliest bid).
  *
  * Lifecycle: bidding -> assigned -> running -> completed | failed | cancelled (direct assignment skips bidding).
- * Every change is one `EventLogService.write` unit with its events. Each auction has a precise timer keyed on
+ * Every change is one `EventLogWriter.write` unit with its events. Each auction has a precise timer keyed on
  * `auctionClosesAt`; bids are also checked against the clock, so a bid after `auctionClosesAt` is refused even if the
  * timer has not fired yet. Amounts are integer sats.
  */
+/** Deadline kind of auction close (key = task id, due at `auctionClosesAt`). */
+export const AUCTION_CLOSE = 'auction.close';
+/** Agent ids of personas start with this. */
+const PERSONA_AGENT_PREFIX = 'persona-';
+
 @Injectable()
-export class TasksService implements OnModuleDestroy {
+export class TasksService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Tasks');
-  private readonly timers = new TimerSet();
   private lastBidMs = 0;
   private stopped = false;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
+    private readonly deadlines: DeadlineScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  onModuleInit(): void {
+    this.deadlines.register({
+      kind: AUCTION_CLOSE,
+      listPending: async () => {
+        const rows = await this.dataSource.getRepository(TaskEntity).find({ where: { status: 'bidding' }, select: { id: true, auctionClosesAt: true } });
+        return rows.filter((t) => t.auctionClosesAt).map((t) => ({ key: t.id, dueAtMs: Date.parse(t.auctionClosesAt!) }));
+      },
+      fire: (taskId) => this.closeAuctionOnce(taskId),
+    });
+  }
+
   onModuleDestroy(): void {
     this.stopped = true;
-    this.timers.clearAll();
   }
 
   /** Number of auctions with an armed close timer in this process. */
   get armedAuctions(): number {
-    return this.timers.size;
+    return this.deadlines.armedCount(AUCTION_CLOSE);
   }
 
   // ------------------------------------------------------------------ reads
 
   /** Tasks newest first, filtered by status and/or assigned agent; `limit` 1..500 (default 100). */
   async list(q: { status?: TaskStatus; agentId?: string; limit?: number }): Promise<ListResponse<TaskDto>> {
-    const headSeq = await this.events.getHeadSeq();
+    const headSeq = await this.reader.getHeadSeq();
     const where: FindOptionsWhere<TaskEntity> = {};
     if (q.status) where.status = q.status;
     if (q.agentId) where.assignedAgentId = q.agentId;
@@ -81,7 +99,7 @@ export class TasksService implements OnModuleDestroy {
       order: { createdAt: 'DESC', id: 'ASC' },
       take: Math.min(MAX_TASK_PAGE, q.limit ?? 100),
     });
-    return { items: rows.map(toTaskDto), headSeq, epoch: this.events.epoch };
+    return { items: rows.map(toTaskDto), headSeq, epoch: this.reader.epoch };
   }
 
   /** One task with its bids (oldest first). @throws AppError `swarm/task_not_found` (404). */
@@ -163,7 +181,23 @@ export class TasksService implements OnModuleDestroy {
    * @throws AppError `swarm/task_not_found` / `swarm/agent_not_found` (404) without any event.
    */
   async submitBid(agentId: string, taskId: string, bidSats: number, source = agentSource(agentId)): Promise<BidDto> {
-    const outcome = await this.events.write(async (tx): Promise<{ bid: BidEntity } | { rejected: BidRejection }> => {
+    const outcome = await this.events.write((tx) => this.submitBidInTx(tx, agentId, taskId, bidSats, source));
+    if ('rejected' in outcome) throw swarmError(outcome.rejected.code, outcome.rejected.message, 409);
+    return toBidDto(outcome.bid);
+  }
+
+  /**
+   * `submitBid` inside another unit of work: a refusal is recorded (`bid.rejected`) and returned, not thrown.
+   * @throws AppError `swarm/task_not_found` / `swarm/agent_not_found` (404).
+   */
+  async submitBidInTx(
+    tx: WriteContext,
+    agentId: string,
+    taskId: string,
+    bidSats: number,
+    source = agentSource(agentId),
+  ): Promise<{ bid: BidEntity } | { rejected: BidRejection }> {
+    {
       const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
       if (!task) throw notFound(taskId);
       const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
@@ -183,9 +217,7 @@ export class TasksService implements OnModuleDestroy {
       await tx.manager.insert(BidEntity, bid);
       tx.append({ type: 'bid.submitted', source, taskId, agentId, data: { bidSats, bidId: bid.id } });
       return { bid };
-    });
-    if ('rejected' in outcome) throw swarmError(outcome.rejected.code, outcome.rejected.message, 409);
-    return toBidDto(outcome.bid);
+    }
   }
 
   private async checkBid(tx: WriteContext, task: TaskEntity, agent: AgentEntity, nowMs: number): Promise<BidRejection | null> {
@@ -206,9 +238,7 @@ export class TasksService implements OnModuleDestroy {
 
   private armAuction(taskId: string, closesAt: string): void {
     if (this.stopped) return;
-    this.timers.arm(taskId, Date.parse(closesAt), () => {
-      this.closeAuction(taskId).catch((err: unknown) => this.logger.error(`closing auction ${taskId} failed: ${(err as Error).message}`));
-    });
+    this.deadlines.arm(AUCTION_CLOSE, taskId, Date.parse(closesAt));
   }
 
   /**
@@ -218,21 +248,32 @@ export class TasksService implements OnModuleDestroy {
    * Returns false when there was nothing to close.
    */
   async closeAuction(taskId: string): Promise<boolean> {
-    const result = await this.events.write(async (tx) => {
-      const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
-      if (!task || task.status !== 'bidding' || !task.auctionClosesAt) return 'nothing' as const;
-      if (Date.now() < Date.parse(task.auctionClosesAt)) return 'early' as const;
-      await this.closeInTx(tx, task);
-      return 'closed' as const;
-    });
+    const result = await this.closeAuctionOnce(taskId);
     if (result === 'early') {
       const task = await this.dataSource.getRepository(TaskEntity).findOne({ where: { id: taskId } });
       if (task?.auctionClosesAt) this.armAuction(taskId, task.auctionClosesAt);
     }
-    return result === 'closed';
+    return result === 'fired';
   }
 
-  private async closeInTx(tx: WriteContext, task: TaskEntity): Promise<void> {
+  /** The auction-close deadline's action: closes once across instances (see closeInTx's claim). */
+  private closeAuctionOnce(taskId: string): Promise<'fired' | 'nothing' | 'early'> {
+    return this.events.write(async (tx) => {
+      const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+      if (!task || task.status !== 'bidding' || !task.auctionClosesAt) return 'nothing' as const;
+      if (Date.now() < Date.parse(task.auctionClosesAt)) return 'early' as const;
+      return (await this.closeInTx(tx, task)) ? ('fired' as const) : ('nothing' as const);
+    });
+  }
+
+  /**
+   * Closes the auction inside `tx`. The first statement claims the close with a conditional update
+   * (`status: bidding -> pending`, the auction's own intermediate state), so of several instances whose timers fire
+   * together exactly one closes it; the others see 0 rows and do nothing. Returns false when the claim was lost.
+   */
+  private async closeInTx(tx: WriteContext, task: TaskEntity): Promise<boolean> {
+    const claimed = await execAffected(tx.manager, `UPDATE tasks SET status = 'pending' WHERE id = ${this.param(1)} AND status = 'bidding'`, [task.id]);
+    if (claimed !== 1) return false;
     const closesAt = task.auctionClosesAt!;
     const bids = await tx.manager.find(BidEntity, {
       where: { taskId: task.id, createdAt: LessThanOrEqual(closesAt) },
@@ -248,7 +289,7 @@ export class TasksService implements OnModuleDestroy {
     });
     if (!winner) {
       await failTaskRow(tx, task, NO_BIDS_REASON, 'coordinator');
-      return;
+      return true;
     }
     const now = nowIso();
     await tx.manager.update(BidEntity, { id: winner.id }, { won: true, updatedAt: now });
@@ -263,6 +304,11 @@ export class TasksService implements OnModuleDestroy {
     tx.append({ type: 'task.assigned', source: 'coordinator', taskId: task.id, agentId: winner.agentId, data: { bidSats: winner.bidSats, direct: false } });
     const agent = await tx.manager.findOne(AgentEntity, { where: { id: winner.agentId } });
     if (agent) await occupyAgent(tx, agent, `won task ${task.id}`);
+    return true;
+  }
+
+  private param(i: number): string {
+    return this.dataSource.options.type === 'postgres' ? `$${i}` : '?';
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -272,11 +318,24 @@ export class TasksService implements OnModuleDestroy {
    * @throws 404 `swarm/task_not_found`, 403 `swarm/not_assignee`, 409 `swarm/invalid_transition`.
    */
   async start(taskId: string, actor: Actor): Promise<TaskDto> {
-    return this.transition(taskId, actor, { from: ['assigned'], operatorMay: false }, async (tx, task, source) => {
+    return toTaskDto(await this.events.write((tx) => this.startInTx(tx, taskId, actor)));
+  }
+
+  /** `start` inside another unit of work (a durable consumer's). Same errors as start. */
+  startInTx(tx: WriteContext, taskId: string, actor: Actor): Promise<TaskEntity> {
+    return this.transitionInTx(tx, taskId, actor, { from: ['assigned'], operatorMay: false }, async (tx, task, source) => {
       const now = nowIso();
       Object.assign(task, { status: 'running', startedAt: now, updatedAt: now });
       await tx.manager.update(TaskEntity, { id: task.id }, { status: 'running', startedAt: now, updatedAt: now });
       tx.append({ type: 'task.started', source, taskId: task.id, agentId: task.assignedAgentId, data: {} });
+    });
+  }
+
+  /** `fail` inside another unit of work (the assignee went away before it could start). Same errors as fail. */
+  failInTx(tx: WriteContext, taskId: string, actor: Actor, reason: string): Promise<TaskEntity> {
+    return this.transitionInTx(tx, taskId, actor, { from: ['assigned', 'running'], operatorMay: true }, async (tx, task, source) => {
+      await failTaskRow(tx, task, reason, source, { by: actorLabel(actor) });
+      await releaseAgent(tx, task.assignedAgentId, `finished task ${task.id}`);
     });
   }
 
@@ -328,7 +387,7 @@ export class TasksService implements OnModuleDestroy {
         await releaseAgent(tx, task.assignedAgentId, `task ${task.id} cancelled`);
       },
     );
-    this.timers.clear(taskId);
+    this.deadlines.disarm(AUCTION_CLOSE, taskId);
     return dto;
   }
 
@@ -338,7 +397,17 @@ export class TasksService implements OnModuleDestroy {
     rule: { from: TaskStatus[]; operatorMay: boolean; operatorOnly?: boolean },
     apply: (tx: WriteContext, task: TaskEntity, source: string) => Promise<void>,
   ): Promise<TaskDto> {
-    const task = await this.events.write(async (tx) => {
+    return toTaskDto(await this.events.write((tx) => this.transitionInTx(tx, taskId, actor, rule, apply)));
+  }
+
+  private async transitionInTx(
+    tx: WriteContext,
+    taskId: string,
+    actor: Actor,
+    rule: { from: TaskStatus[]; operatorMay: boolean; operatorOnly?: boolean },
+    apply: (tx: WriteContext, task: TaskEntity, source: string) => Promise<void>,
+  ): Promise<TaskEntity> {
+    {
       const row = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
       if (!row) throw notFound(taskId);
       const isAssignee = actor.agentId !== null && actor.agentId === row.assignedAgentId;
@@ -358,19 +427,22 @@ export class TasksService implements OnModuleDestroy {
       const source = actor.agentId ? agentSource(actor.agentId) : 'coordinator';
       await apply(tx, row, source);
       return row;
-    });
-    return toTaskDto(task);
+    }
   }
 
   // ------------------------------------------------------------------ restart recovery
 
   /**
-   * Restart recovery, step 1: assigned/running tasks fail with "server restarted before the task finished"
-   * (`task.failed {reason, recovered: true}`) and their agents are released. Returns how many.
+   * Restart recovery, step 1: running tasks, and assigned tasks of external agents, fail with "server restarted
+   * before the task finished" (`task.failed {reason, recovered: true}`) and their agents are released. Tasks assigned
+   * to a persona that has not started them stay assigned: the personas' durable consumer replays their
+   * `task.assigned` and starts them once. Returns how many failed.
    */
   async failInterruptedTasks(): Promise<number> {
     return this.events.write(async (tx) => {
-      const rows = await tx.manager.find(TaskEntity, { where: { status: In(['assigned', 'running']) } });
+      const rows = (await tx.manager.find(TaskEntity, { where: { status: In(['assigned', 'running']) } })).filter(
+        (t) => t.status === 'running' || !t.assignedAgentId?.startsWith(PERSONA_AGENT_PREFIX),
+      );
       for (const t of rows) {
         await failTaskRow(tx, t, RESTART_REASON, 'coordinator', { recovered: true });
         await releaseAgent(tx, t.assignedAgentId, 'server restarted');
@@ -381,19 +453,8 @@ export class TasksService implements OnModuleDestroy {
 
   /** Re-arms open auctions and closes those whose window ended while the server was down. */
   async resumeAuctions(): Promise<{ auctionsRearmed: number; auctionsClosed: number }> {
-    const bidding = await this.dataSource.getRepository(TaskEntity).find({ where: { status: 'bidding' } });
-    let auctionsRearmed = 0;
-    let auctionsClosed = 0;
-    for (const t of bidding) {
-      if (!t.auctionClosesAt) continue;
-      if (Date.parse(t.auctionClosesAt) <= Date.now()) {
-        if (await this.closeAuction(t.id)) auctionsClosed++;
-      } else {
-        this.armAuction(t.id, t.auctionClosesAt);
-        auctionsRearmed++;
-      }
-    }
-    return { auctionsRearmed, auctionsClosed };
+    const { fired, armed } = await this.deadlines.resume(AUCTION_CLOSE);
+    return { auctionsRearmed: armed, auctionsClosed: fired };
   }
 }
 

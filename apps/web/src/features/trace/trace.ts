@@ -76,7 +76,7 @@ function promptOf(v: unknown): LlmCall['prompt'] {
 
 /** Short label of one event for the timeline and the "current step". */
 export function stepLabel(e: EventEnvelope): string {
-  const d = e.data ?? {};
+  const d = (e.data ?? {}) as Record<string, unknown>;
   switch (e.type) {
     case 'task.created':
       return 'posted';
@@ -124,7 +124,7 @@ export function buildTrace(task: TaskDetailDto, events: readonly EventEnvelope[]
   const tools: ToolSpan[] = [];
   const open = new Map<string, { span: ToolSpan; prompt: LlmCall['prompt'] }[]>();
   for (const e of timeline) {
-    const d = e.data ?? {};
+    const d = (e.data ?? {}) as Record<string, unknown>;
     if (e.type === 'bid.rejected') rejected.push({ agentId: e.agentId, bidSats: num(d.bidSats), reason: String(d.reason ?? d.code ?? 'rejected'), at: e.createdAt });
     if (e.type === 'auction.closed') closed = e;
     if (e.type === 'tool.called') {
@@ -213,13 +213,13 @@ export function traceExport(task: TaskDetailDto, trace: TaskTrace): string {
 export function agentStats(agentId: string, bidEvents: readonly EventEnvelope[], closedAuctions: readonly EventEnvelope[]) {
   const bids = bidEvents
     .filter((e) => e.type === 'bid.submitted' && e.agentId === agentId && e.taskId)
-    .map((e) => ({ taskId: e.taskId!, bidSats: num(e.data?.bidSats), at: e.createdAt, seq: e.seq }))
+    .map((e) => ({ taskId: e.taskId!, bidSats: num((e.data as Record<string, unknown> | undefined)?.bidSats), at: e.createdAt, seq: e.seq }))
     .sort((a, b) => b.seq - a.seq);
   const closedBy = new Map(closedAuctions.filter((e) => e.type === 'auction.closed' && e.taskId).map((e) => [e.taskId!, e]));
   const decided = bids.filter((b) => closedBy.has(b.taskId));
-  const won = decided.filter((b) => closedBy.get(b.taskId)!.data?.winnerAgentId === agentId);
+  const won = decided.filter((b) => (closedBy.get(b.taskId)!.data as Record<string, unknown> | undefined)?.winnerAgentId === agentId);
   return {
-    bids: bids.map((b) => ({ ...b, outcome: closedBy.has(b.taskId) ? (closedBy.get(b.taskId)!.data?.winnerAgentId === agentId ? 'won' : 'lost') : 'open' })),
+    bids: bids.map((b) => ({ ...b, outcome: closedBy.has(b.taskId) ? ((closedBy.get(b.taskId)!.data as Record<string, unknown> | undefined)?.winnerAgentId === agentId ? 'won' : 'lost') : 'open' })),
     auctionsDecided: decided.length,
     auctionsWon: won.length,
     /** won / decided, null before any decided auction. */

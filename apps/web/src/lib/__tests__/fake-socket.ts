@@ -82,5 +82,5 @@ export function envelope(seq: number, channel = 'swarm', type: EventEnvelope['ty
     agentId: null,
     data: { description: `task ${seq}` },
     createdAt: new Date(1_700_000_000_000 + seq).toISOString(),
-  };
+  } as unknown as EventEnvelope;
 }

@@ -14,7 +14,7 @@ function ev(seq: number, channel = 'swarm'): EventEnvelope {
     agentId: null,
     data: { description: `task ${seq}` },
     createdAt: new Date(1_700_000_000_000 + seq).toISOString(),
-  };
+  } as unknown as EventEnvelope;
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));

@@ -7,7 +7,7 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 let seq = 0;
 function ev(type: string, ms: number, data: Record<string, unknown> = {}, agentId: string | null = null, taskId = 't1'): EventEnvelope {
   seq += 1;
-  return { seq, id: `e${seq}`, type: type as EventEnvelope['type'], source: 'test', channel: 'swarm', taskId, agentId, data, createdAt: at(ms) };
+  return { seq, id: `e${seq}`, type, source: 'test', channel: 'swarm', taskId, agentId, data, createdAt: at(ms) } as unknown as EventEnvelope;
 }
 function task(over: Partial<TaskDetailDto> = {}): TaskDetailDto {
   return {

@@ -35,7 +35,7 @@ function hostile(type: EventType, seq: number): EventEnvelope {
       answer: [PAYLOAD],
     },
     createdAt: '2026-11-21T10:11:12.345Z',
-  };
+  } as unknown as EventEnvelope;
 }
 
 function expectInert(container: HTMLElement) {

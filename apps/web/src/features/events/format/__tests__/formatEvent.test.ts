@@ -14,7 +14,7 @@ function envelope(type: EventType, data: Record<string, unknown> = {}, extra: Pa
     data,
     createdAt: '2026-11-21T10:11:12.345Z',
     ...extra,
-  };
+  } as unknown as EventEnvelope;
 }
 
 /** Payloads that must not break the formatter: wrong types, nesting, nulls, huge strings. */

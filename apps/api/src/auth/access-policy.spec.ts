@@ -1,5 +1,5 @@
 import type { Principal } from '@app/contracts';
-import { ALL_PUBLIC_ROOM, decideAccess } from './channel-access.util';
+import { canReadEvent, decideAccess, hiddenChannels, publicRoom } from './access-policy';
 
 const p = (role: Principal['role'], agentId: string | null = null): Principal => ({
   kind: 'api_key',
@@ -17,18 +17,32 @@ describe('decideAccess', () => {
     }
   });
 
-  it('keeps viewers out of ledger and security, and serves them all:public', () => {
+  it('keeps viewers out of ledger and security, and serves every mixed channel from its public room', () => {
     expect(decideAccess(p('viewer'), 'ledger')).toMatchObject({ ok: false, code: 'realtime/forbidden' });
     expect(decideAccess(p('viewer'), 'security')).toMatchObject({ ok: false, code: 'realtime/forbidden' });
-    expect(decideAccess(p('viewer'), 'all')).toEqual({ ok: true, room: ALL_PUBLIC_ROOM });
+    for (const c of ['all', 'mobile', 'task:t1', 'agent:a1']) expect(decideAccess(p('viewer'), c)).toEqual({ ok: true, room: publicRoom(c) });
     expect(decideAccess(p('viewer'), 'swarm')).toEqual({ ok: true, room: 'swarm' });
   });
 
+  it('one event rule for every path: privileged channels only for admin and operator', () => {
+    for (const role of ['viewer', 'agent'] as const) {
+      expect(canReadEvent(p(role), { channel: 'ledger' })).toBe(false);
+      expect(canReadEvent(p(role), { channel: 'security' })).toBe(false);
+      expect(canReadEvent(p(role), { channel: 'swarm' })).toBe(true);
+      expect(hiddenChannels(p(role))).toEqual(['ledger', 'security']);
+    }
+    for (const role of ['admin', 'operator'] as const) {
+      expect(canReadEvent(p(role), { channel: 'security' })).toBe(true);
+      expect(hiddenChannels(p(role))).toEqual([]);
+    }
+  });
+
   it('limits agents to swarm, questions, tasks and their own channel', () => {
-    expect(decideAccess(p('agent', 'a1'), 'agent:a1')).toEqual({ ok: true, room: 'agent:a1' });
+    expect(decideAccess(p('agent', 'a1'), 'agent:a1')).toEqual({ ok: true, room: publicRoom('agent:a1') });
     expect(decideAccess(p('agent', 'a1'), 'agent:a2')).toMatchObject({ ok: false });
     expect(decideAccess(p('agent', 'a1'), 'all')).toMatchObject({ ok: false });
-    expect(decideAccess(p('agent', 'a1'), 'task:t1')).toEqual({ ok: true, room: 'task:t1' });
+    expect(decideAccess(p('agent', 'a1'), 'task:t1')).toEqual({ ok: true, room: publicRoom('task:t1') });
+    expect(decideAccess(p('agent', 'a1'), 'swarm')).toEqual({ ok: true, room: 'swarm' });
   });
 
   it('rejects malformed channels', () => {

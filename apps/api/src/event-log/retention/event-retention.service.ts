@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EventLogService } from './event-log.service';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { EventLogWriter } from '../event-log.writer';
+import { EventPruner } from './event-pruner';
 
 /**
  * Scheduled prune of events older than `EVENT_RETENTION_DAYS`, every `EVENT_PRUNE_INTERVAL_MS` (first run 1 s after
@@ -13,7 +14,8 @@ export class EventRetentionService implements OnModuleInit, OnApplicationShutdow
   private firstRun: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly events: EventLogService,
+    private readonly events: EventLogWriter,
+    private readonly pruner: EventPruner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -33,7 +35,7 @@ export class EventRetentionService implements OnModuleInit, OnApplicationShutdow
   async runOnce(now = Date.now()): Promise<number> {
     const cutoff = new Date(now - this.config.EVENT_RETENTION_DAYS * 86_400_000).toISOString();
     try {
-      const n = await this.events.prune(cutoff);
+      const n = await this.pruner.prune(cutoff);
       if (n > 0) {
         this.logger.log(`pruned ${n} events older than ${cutoff}`);
         await this.events.append([{ type: 'system.info', source: 'event-retention', data: { message: `pruned ${n} events`, deleted: n, cutoff } }]);

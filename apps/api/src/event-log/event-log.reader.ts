@@ -1,0 +1,150 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import type { EventEnvelope, EventSummary } from '@app/contracts';
+import { DataSource } from 'typeorm';
+import { eventLogError } from './event-log.errors';
+import { SqlDialect, toEnvelope, toStoredIso, type RawEventRow } from './event-log.sql';
+import type { EventFilter } from './event-log.types';
+
+/**
+ * The read side of the event spine: head seq, epoch, one event, filtered pages, streaming iteration, summaries.
+ * Every read goes to the database (never to a cache of this instance), so any instance answers the same.
+ */
+@Injectable()
+export class EventLogReader implements OnModuleInit {
+  private readonly sql: SqlDialect;
+  private epochValue = '';
+
+  constructor(private readonly dataSource: DataSource) {
+    this.sql = new SqlDialect(dataSource);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.epochValue = await this.readMeta('epoch');
+  }
+
+  /** The random id of this database's log (`meta.epoch`); changes only if the log is reset. */
+  get epoch(): string {
+    return this.epochValue;
+  }
+
+// ---------------------------------------------------------------- reads
+
+  /**
+   * Highest committed seq (0 for a log that never had an event; after retention pruned everything, the last pruned
+   * seq). Read it before a snapshot so live frames can be merged.
+   */
+  async getHeadSeq(): Promise<number> {
+    // after retention removed every event, the head is still the last seq ever committed (never back to 0)
+    const rows: { head: number | string | null; pruned: string | null }[] = await this.dataSource.query(
+      `SELECT (SELECT MAX(seq) FROM event_log) AS head, (SELECT value FROM meta WHERE ${this.sql.q('key')} = 'pruned_through_seq') AS pruned`,
+    );
+    return Math.max(Number(rows[0]?.head ?? 0), Number(rows[0]?.pruned ?? 0));
+  }
+
+  /** Highest seq removed by retention (0 if nothing was pruned). A cursor below it has a gap. */
+  async getPrunedThroughSeq(): Promise<number> {
+    return Number(await this.readMeta('pruned_through_seq'));
+  }
+
+  /** One event by its uuid. @throws AppError `event-log/not_found` (404). */
+  async getById(id: string): Promise<EventEnvelope> {
+    const rows: RawEventRow[] = await this.dataSource.query(
+      `SELECT * FROM event_log WHERE id = ${this.sql.param(1)}`,
+      [id],
+    );
+    if (rows.length === 0) throw eventLogError('event-log/not_found', `Event ${id} not found`, 404);
+    return toEnvelope(rows[0]);
+  }
+
+  /**
+   * Events matching `filter`, newest first (or oldest first when `filter.after` is set and `before` is not),
+   * at most `limit` (1..5000).
+   */
+  async find(filter: EventFilter, limit: number, order?: 'asc' | 'desc'): Promise<EventEnvelope[]> {
+    const { where, params } = this.buildWhere(filter);
+    const dir = order ?? (filter.after !== undefined && filter.before === undefined ? 'asc' : 'desc');
+    const rows: RawEventRow[] = await this.dataSource.query(
+      `SELECT * FROM event_log ${where} ORDER BY seq ${dir.toUpperCase()} LIMIT ${Math.max(1, Math.min(5000, Math.floor(limit)))}`,
+      params,
+    );
+    return rows.map((r) => toEnvelope(r));
+  }
+
+  /** Number of events matching `filter`. */
+  async count(filter: EventFilter): Promise<number> {
+    const { where, params } = this.buildWhere(filter);
+    const rows: { n: number | string }[] = await this.dataSource.query(`SELECT COUNT(*) AS n FROM event_log ${where}`, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Streams every event matching `filter` in seq order, `pageSize` rows per query. */
+  async *iterate(filter: EventFilter, pageSize = 1000): AsyncGenerator<EventEnvelope> {
+    let after = filter.after ?? 0;
+    for (;;) {
+      const page = await this.find({ ...filter, after }, pageSize, 'asc');
+      for (const e of page) yield e;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].seq;
+    }
+  }
+
+  /**
+   * Count per event type for createdAt in [from, to) (ISO-8601, any offset; echoed back in UTC), leaving out the
+   * `excludeChannels` (what the caller may not read).
+   */
+  async summary(fromIso: string, toIso: string, excludeChannels: readonly string[] = []): Promise<EventSummary> {
+    const from = toStoredIso(fromIso);
+    const to = toStoredIso(toIso);
+    const headSeq = await this.getHeadSeq();
+    const { where, params } = this.buildWhere({ from, to, excludeChannels });
+    const rows: { type: string; n: number | string }[] = await this.dataSource.query(
+      `SELECT type, COUNT(*) AS n FROM event_log ${where} GROUP BY type ORDER BY n DESC`,
+      params,
+    );
+    const counts: Record<string, number> = {};
+    let total = 0;
+    for (const r of rows) {
+      counts[r.type] = Number(r.n);
+      total += Number(r.n);
+    }
+    return { from, to, counts, total, headSeq };
+  }
+
+  /** A `meta` value. @throws Error when the key is missing (migrations did not run). */
+  async readMeta(key: string): Promise<string> {
+    const rows: { value: string }[] = await this.dataSource.query(
+      `SELECT value FROM meta WHERE ${this.sql.q('key')} = ${this.sql.param(1)}`,
+      [key],
+    );
+    if (rows.length === 0) throw new Error(`meta.${key} is missing: did the migrations run?`);
+    return rows[0].value;
+  }
+
+  private buildWhere(f: EventFilter): { where: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const q = (c: string) => this.sql.q(c);
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      clauses.push(sql(this.sql.param(params.length)));
+    };
+    const addList = (col: string, values: readonly string[], not = false) => {
+      const ph = values.map((v) => {
+        params.push(v);
+        return this.sql.param(params.length);
+      });
+      clauses.push(`${q(col)} ${not ? 'NOT IN' : 'IN'} (${ph.join(', ')})`);
+    };
+    if (f.types && f.types.length > 0) addList('type', f.types);
+    if (f.channels && f.channels.length > 0) addList('channel', f.channels);
+    if (f.excludeChannels && f.excludeChannels.length > 0) addList('channel', f.excludeChannels, true);
+    if (f.source !== undefined) add((p) => `source = ${p}`, f.source);
+    if (f.agentId !== undefined) add((p) => `${q('agentId')} = ${p}`, f.agentId);
+    if (f.taskId !== undefined) add((p) => `${q('taskId')} = ${p}`, f.taskId);
+    if (f.from !== undefined) add((p) => `${q('createdAt')} >= ${p}`, toStoredIso(f.from));
+    if (f.to !== undefined) add((p) => `${q('createdAt')} < ${p}`, toStoredIso(f.to));
+    if (f.after !== undefined) add((p) => `seq > ${p}`, f.after);
+    if (f.before !== undefined) add((p) => `seq < ${p}`, f.before);
+    return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  }
+}

@@ -1,0 +1,323 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { channelForType, isEventType, type EventEnvelope, type NewEvent } from '@app/contracts';
+import { DataSource, type QueryRunner } from 'typeorm';
+import { nowIso } from '../common/time.util';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { eventLogError } from './event-log.errors';
+import { INSERT_CHUNK_ROWS, MAX_UNITS_PER_COMMIT, PG_APPEND_LOCK_KEY } from './event-log.constants';
+import { SqlDialect } from './event-log.sql';
+import type { UnitOfWork, WriteContext, WriteResult } from './event-log.types';
+import { chainHash, GENESIS_HASH } from './hash-chain/event-hash';
+import { InternalBus } from './internal-bus';
+
+/** A validated event with its `data` already serialised (so a bad payload fails its own unit, not the group). */
+interface PreparedEvent {
+  event: NewEvent;
+  json: string;
+}
+
+/** Marks code running inside a unit of work (a nested `write` from there would wait for itself forever). */
+interface UnitScope {
+  active: boolean;
+}
+
+interface PendingUnit {
+  work: UnitOfWork<unknown> | null;
+  events: PreparedEvent[];
+  resolve(value: WriteResult<unknown>): void;
+  reject(err: unknown): void;
+}
+
+/** Column widths of `event_log` (see the Initial migration); checked up front so PostgreSQL never rejects a group. */
+const MAX_SOURCE = 100;
+const MAX_ID = 64;
+const COLUMNS = ['seq', 'id', 'type', 'source', 'channel', 'taskId', 'agentId', 'data', 'createdAt', 'hash'] as const;
+
+/**
+ * The write side of the durable event spine (BRIEF section 4); reads are EventLogReader, pruning EventPruner.
+ *
+ * - `write(work)` runs a unit of work (state change + `tx.append(...)` events) in a transaction shared with
+ *   every other unit queued in the same tick (group commit). Each unit runs under its own SAVEPOINT, so one
+ *   failing unit is rolled back and rejected alone. Events get their `seq` at insert; after COMMIT the persisted
+ *   envelopes are published on the internal bus as `appended` (never before they are durable).
+ * - On PostgreSQL a transaction-level advisory lock taken just before the event insert serialises appends across
+ *   instances, so commit order = seq order and no reader can see seq N+1 before N.
+ * - Under that lock (SQLite: the single writer) the writer reads the chain head, takes the group's seqs from the
+ *   database's counter and stores each row's `hash = sha256(previous hash || canonical row)` (tamper evidence,
+ *   ADR 0009), so the chain is computed in seq order on every database and across instances.
+ * - All other writes in the product go through `write`, which is also what keeps better-sqlite3's single
+ *   connection free of nested transactions.
+ */
+@Injectable()
+export class EventLogWriter implements OnApplicationShutdown {
+  private readonly logger = new Logger(EventLogWriter.name);
+  private readonly queue: PendingUnit[] = [];
+  private scheduled = false;
+  private flushing = false;
+  private closed = false;
+  private readonly sql: SqlDialect;
+  /**
+   * Nested-write guard (a write awaited from inside a unit would deadlock the log). Off when NODE_ENV=production:
+   * on Node 20 an AsyncLocalStorage turns on promise hooks for every promise of the process (~0.05-0.1 ms per HTTP
+   * request measured); development and the test suites keep it on, so a nested write fails loudly there.
+   */
+  private readonly unitScope: AsyncLocalStorage<UnitScope> | null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: InternalBus,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.sql = new SqlDialect(dataSource);
+    this.unitScope = config.NODE_ENV === 'production' ? null : new AsyncLocalStorage<UnitScope>();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+  }
+
+  /** Waits until every queued unit has been committed (or rejected). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing || this.scheduled) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  /**
+   * Runs `work` in the next group-committed transaction. Resolves with the work's result after COMMIT.
+   * @throws whatever `work` throws (its changes and events are rolled back); AppError `event-log/invalid_event`
+   *   (400) for an unknown event type, a `source` that is empty or over 100 chars, a `taskId`/`agentId` over 64
+   *   chars, or `data` that is not a plain JSON-serialisable object; AppError `event-log/nested_write` (500) when
+   *   called (and so awaited) from inside another unit of work, which would otherwise deadlock the log; AppError
+   *   `event-log/closed` (503) after shutdown.
+   */
+  async write<T>(work: UnitOfWork<T>): Promise<T> {
+    return (await this.writeWithEvents(work)).result;
+  }
+
+  /** Like `write`, and also returns the unit's persisted events (with seq). */
+  writeWithEvents<T>(work: UnitOfWork<T>): Promise<WriteResult<T>> {
+    return this.enqueue(work as UnitOfWork<unknown>, []) as Promise<WriteResult<T>>;
+  }
+
+  /** Appends events with no state change of their own (same group-commit path). Returns them with their seq. */
+  async append(events: NewEvent[]): Promise<EventEnvelope[]> {
+    const prepared = events.map((e) => this.prepare(e));
+    return (await this.enqueue(null, prepared)).events;
+  }
+
+  private enqueue(work: UnitOfWork<unknown> | null, events: PreparedEvent[]): Promise<WriteResult<unknown>> {
+    if (this.closed) return Promise.reject(eventLogError('event-log/closed', 'Event log is shut down', 503));
+    if (this.unitScope?.getStore()?.active) {
+      return Promise.reject(
+        eventLogError(
+          'event-log/nested_write',
+          'events.write/append called from inside a unit of work: use the unit\'s own manager and append instead',
+          500,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ work, events, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    this.flushing = true;
+    const batch = this.queue.splice(0, MAX_UNITS_PER_COMMIT);
+    try {
+      await this.commitBatch(batch);
+    } catch (err) {
+      for (const u of batch) u.reject(err);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async commitBatch(batch: PendingUnit[]): Promise<void> {
+    const qr = this.dataSource.createQueryRunner();
+    await qr.connect();
+    const ok: { unit: PendingUnit; result: unknown; events: PreparedEvent[] }[] = [];
+    try {
+      await qr.startTransaction();
+      const useSavepoints = batch.some((u) => u.work) && batch.length > 1;
+      for (let i = 0; i < batch.length; i++) {
+        const unit = batch[i];
+        if (!unit.work) {
+          ok.push({ unit, result: undefined, events: unit.events });
+          continue;
+        }
+        const events: PreparedEvent[] = [];
+        const scope: UnitScope = { active: true };
+        const ctx: WriteContext = {
+          manager: qr.manager,
+          append: (e) => {
+            if (!scope.active) throw eventLogError('event-log/unit_closed', 'append called after the unit of work returned', 500);
+            events.push(this.prepare(e));
+          },
+        };
+        if (useSavepoints) await qr.query(`SAVEPOINT u${i}`);
+        try {
+          const work = unit.work;
+          const body = async () => {
+            try {
+              return await work(ctx);
+            } finally {
+              scope.active = false;
+            }
+          };
+          const result = await (this.unitScope ? this.unitScope.run(scope, body) : body());
+          if (useSavepoints) await qr.query(`RELEASE SAVEPOINT u${i}`);
+          ok.push({ unit, result, events });
+        } catch (err) {
+          if (useSavepoints) {
+            await qr.query(`ROLLBACK TO SAVEPOINT u${i}`);
+            await qr.query(`RELEASE SAVEPOINT u${i}`);
+            unit.reject(err);
+          } else {
+            throw err;
+          }
+        }
+      }
+      const all = ok.flatMap((o) => o.events);
+      let persisted: EventEnvelope[] = [];
+      if (all.length > 0) {
+        if (this.sql.isPg) await qr.query('SELECT pg_advisory_xact_lock($1)', [PG_APPEND_LOCK_KEY]);
+        persisted = await this.insertEvents(qr, all);
+      }
+      await qr.commitTransaction();
+      let offset = 0;
+      for (const o of ok) {
+        const mine = persisted.slice(offset, offset + o.events.length);
+        offset += o.events.length;
+        o.unit.resolve({ result: o.result, events: mine });
+      }
+      if (persisted.length > 0) this.publish(persisted);
+    } catch (err) {
+      if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      for (const o of ok) o.unit.reject(err);
+      // units that threw without savepoints were not in `ok`: the caller rejects the whole batch
+      if (ok.length !== batch.length) throw err;
+    } finally {
+      await qr.release();
+    }
+  }
+
+  private publish(events: EventEnvelope[]): void {
+    this.bus.emit('appended', events, (err) => this.logger.error(`listener failed on appended: ${(err as Error).message}`));
+  }
+
+  /**
+   * The head of the chain, read inside the transaction after the append lock: the newest row's seq and hash, or,
+   * when retention removed every row, the last pruned seq and the hash recorded for it (`meta.chain_base_hash`).
+   */
+  private async chainHead(qr: QueryRunner): Promise<{ seq: number; hash: string }> {
+    const rows: { seq: number | string; hash: string | null }[] = await qr.query(
+      'SELECT seq, hash FROM event_log ORDER BY seq DESC LIMIT 1',
+    );
+    if (rows.length > 0) return { seq: Number(rows[0].seq), hash: rows[0].hash ?? GENESIS_HASH };
+    const meta: { key: string; value: string }[] = await qr.query(
+      `SELECT ${this.sql.q('key')} AS ${this.sql.q('key')}, value FROM meta WHERE ${this.sql.q('key')} IN ('pruned_through_seq', 'chain_base_hash')`,
+    );
+    const get = (k: string) => meta.find((m) => m.key === k)?.value;
+    return { seq: Number(get('pruned_through_seq') ?? 0), hash: get('chain_base_hash') ?? GENESIS_HASH };
+  }
+
+  /**
+   * Takes `n` seqs, increasing, from the database's own counter (so a seq is never reused, even after rows were
+   * deleted by hand): PostgreSQL's sequence of `event_log.seq`, SQLite's AUTOINCREMENT high-water mark. Runs under
+   * the append lock (PostgreSQL) / the single writer (SQLite), so the seqs of one group follow every committed one.
+   */
+  private async takeSeqs(qr: QueryRunner, n: number): Promise<number[]> {
+    if (this.sql.isPg) {
+      const rows: { s: string | number }[] = await qr.query(
+        `SELECT nextval(pg_get_serial_sequence('event_log', 'seq')) AS s FROM generate_series(1, $1) ORDER BY s`,
+        [n],
+      );
+      return rows.map((r) => Number(r.s));
+    }
+    const rows: { s: number | null }[] = await qr.query(
+      `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event_log'), 0), COALESCE((SELECT MAX(seq) FROM event_log), 0)) AS s`,
+    );
+    const base = Number(rows[0]?.s ?? 0);
+    return Array.from({ length: n }, (_, i) => base + i + 1);
+  }
+
+  private async insertEvents(qr: QueryRunner, events: PreparedEvent[]): Promise<EventEnvelope[]> {
+    const head = await this.chainHead(qr);
+    const seqs = await this.takeSeqs(qr, events.length);
+    let prev = head.hash;
+    const createdAt = nowIso();
+    const rows = events.map(({ event: e, json: data }, i) => {
+      const envelope = {
+        seq: seqs[i],
+        id: randomUUID(),
+        type: e.type,
+        source: e.source,
+        channel: channelForType(e.type),
+        taskId: e.taskId ?? null,
+        agentId: e.agentId ?? null,
+        data: JSON.parse(data) as Record<string, unknown>,
+        createdAt,
+      } as EventEnvelope;
+      const hash = chainHash(prev, envelope);
+      prev = hash;
+      return { envelope, json: data, hash };
+    });
+    const cols = COLUMNS.map((c) => this.sql.q(c)).join(', ');
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
+      const chunk = rows.slice(start, start + INSERT_CHUNK_ROWS);
+      const params: unknown[] = [];
+      const tuples = chunk.map(({ envelope: r, json, hash }) => {
+        const base = params.length;
+        params.push(r.seq, r.id, r.type, r.source, r.channel, r.taskId, r.agentId, json, r.createdAt, hash);
+        return `(${COLUMNS.map((_, k) => this.sql.param(base + k + 1)).join(', ')})`;
+      });
+      await qr.query(`INSERT INTO event_log (${cols}) VALUES ${tuples.join(', ')}`, params);
+    }
+    return rows.map((r) => r.envelope);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /**
+   * Validates one event and serialises its data (a plain object; `{}` when absent).
+   * @throws AppError `event-log/invalid_event` (400) naming what is wrong.
+   */
+  private prepare(e: NewEvent): PreparedEvent {
+    const bad = (msg: string) => eventLogError('event-log/invalid_event', msg, 400);
+    if (!e || typeof e !== 'object') throw bad('Event must be an object');
+    if (!isEventType(e.type)) throw bad(`Unknown event type "${String((e as { type?: unknown }).type)}"`);
+    if (typeof e.source !== 'string' || e.source.length === 0 || e.source.length > MAX_SOURCE) {
+      throw bad(`Event source must be a string of 1-${MAX_SOURCE} characters`);
+    }
+    for (const key of ['taskId', 'agentId'] as const) {
+      const v = e[key];
+      if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > MAX_ID)) {
+        throw bad(`Event ${key} must be null or a string of at most ${MAX_ID} characters`);
+      }
+    }
+    const data = e.data ?? {};
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad('Event data must be a JSON object');
+    let json: string;
+    try {
+      json = JSON.stringify(data);
+    } catch (err) {
+      throw bad(`Event data is not serialisable as JSON: ${(err as Error).message}`);
+    }
+    return { event: e, json };
+  }
+
+}
