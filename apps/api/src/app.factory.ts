@@ -7,6 +7,15 @@ import helmet from 'helmet';
 import { AppModule, webDistToServe } from './app.module';
 import { AppError } from './common/app-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import {
+  clientErrorHandler,
+  errorBody,
+  findUnstorableText,
+  frameworkErrorHandler,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
+  trustProxyOption,
+} from './common/http-edge';
 import type { AppConfig } from './config/app-config';
 import { EventLogWriter } from './event-log/event-log.writer';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
@@ -45,17 +54,6 @@ export const JSON_BODY_LIMIT_BYTES = 256 * 1024;
  * Swagger at /api/docs and /api/docs-json.
  */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const adapter = new FastifyAdapter({
-    bodyLimit: JSON_BODY_LIMIT_BYTES,
-    trustProxy: 'loopback',
-    // no Nest middleware in this app (security headers and cookies are Fastify hooks): skip @fastify/middie's
-    // per-request hook. Adding a Nest middleware later means removing this line.
-    skipMiddie: true,
-  });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
-  });
-  const fastify = app.getHttpAdapter().getInstance();
   // one helmet middleware built once and run as a callback hook (@fastify/helmet rebuilds helmet on every request)
   const securityHeaders = helmet({
     contentSecurityPolicy: {
@@ -73,17 +71,53 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   // helmet's headers depend only on its options (no nonces here), so helmet runs once at boot and every response gets
   // the same header set through Fastify's reply headers (one object merge instead of 13 middlewares per request)
   const headers = securityHeaderSet(securityHeaders);
-  fastify.addHook('onRequest', (_req, reply, done) => {
+  const adapter = new FastifyAdapter({
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // X-Forwarded-For only from configured proxies (TRUST_PROXY, default none): else any client picks its own IP
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    // router and HTTP-parser errors never reach Nest's filter or the onRequest hook: same shape, same headers
+    frameworkErrors: frameworkErrorHandler(headers),
+    clientErrorHandler: clientErrorHandler(headers),
+    // no Nest middleware in this app (security headers and cookies are Fastify hooks): skip @fastify/middie's
+    // per-request hook. Adding a Nest middleware later means removing this line.
+    skipMiddie: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (req, reply, done) => {
     reply.headers(headers);
+    // a percent-encoded NUL in the path or query: text PostgreSQL cannot store, refused for every route alike
+    if (req.url.includes('%00')) {
+      void reply.code(400).send(errorBody(400, 'request/invalid_text', 'The URL contains a NUL character (%00)'));
+      return;
+    }
     done();
   });
   await app.register(fastifyCookie);
   // Fastify's JSON parser (prototype-poisoning checks included), with malformed or empty bodies as a stable
-  // `request/malformed_json` (Nest would turn Fastify's error into a bare 400); over-limit bodies get 413 from Fastify
+  // `request/malformed_json` (Nest would turn Fastify's error into a bare 400); over-limit bodies get 413 from Fastify.
+  // Before parsing: nesting deeper than MAX_JSON_DEPTH is `request/too_deep` (deep arrays made validators recurse
+  // into a 500). After: the body must be an object or array (`null` is not `{}`), and no string or key may hold
+  // a NUL or a lone surrogate (`request/invalid_text`: PostgreSQL cannot store them, SQLite would store garbage).
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  app.useBodyParser('application/json', { bodyLimit: JSON_BODY_LIMIT_BYTES }, (req, body, done) =>
-    parseJson(req as never, body as never, (err, value) => (err ? done(new AppError('request/malformed_json', 'Malformed JSON body', 400)) : done(null, value))),
-  );
+  app.useBodyParser('application/json', { bodyLimit: JSON_BODY_LIMIT_BYTES }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : String(body);
+    if (jsonDepthExceeds(text)) {
+      done(new AppError('request/too_deep', `JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`, 400));
+      return;
+    }
+    void parseJson(req as never, text as never, (err, value) => {
+      if (err) return done(new AppError('request/malformed_json', 'Malformed JSON body', 400));
+      if (value === null || typeof value !== 'object') {
+        return done(new AppError('request/invalid_body', 'The JSON body must be an object', 400));
+      }
+      const bad = findUnstorableText(value);
+      if (bad) return done(new AppError('request/invalid_text', `${bad} holds a NUL character or an unpaired UTF-16 surrogate`, 400));
+      done(null, value);
+    });
+  });
   const webDist = webDistToServe(config);
   // built files get one exact route each (wildcard off); other page paths fall back to index.html (SpaController)
   if (webDist) app.useStaticAssets({ root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });

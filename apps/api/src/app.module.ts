@@ -8,12 +8,15 @@ import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
+import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SchedulingModule } from './common/scheduling/scheduling.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
+import { UpgradeQueueModule } from './upgrade-queue/upgrade-queue.module';
 import { SpaController } from './web/spa.controller';
 
 @Global()
@@ -60,8 +63,11 @@ export class AppModule {
         LlmRouterModule,
         EventLogModule,
         AuthModule,
+        MemoryModule,
+        LedgerModule,
         SwarmModule,
         RealtimeModule,
+        UpgradeQueueModule,
       ],
       controllers: [HealthController, ...(serveWeb ? [SpaController] : [])],
     };

@@ -1,8 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+// tokens, base and primitives first, so feature stylesheets (imported by their components) cascade after them
+import './styles.css';
 import { App } from './app/App';
 import { Providers } from './app/providers';
-import './styles.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -26,6 +26,7 @@ export interface CliOptions {
 export type CliParseResult = { kind: 'help' } | { kind: 'error'; message: string } | { kind: 'ok'; options: CliOptions };
 
 export const USAGE = `Usage: pnpm agent --key <api key> --bid <sats> --exec "<shell command>" [options]
+       pnpm agent propose-upgrade --help   (propose a branch or diff to the upgrade queue)
 
 Runs one external agent: joins the swarm, bids on task offers, runs the command for each task it wins
 (task description on stdin and in env TASK_DESCRIPTION, id in TASK_ID) and completes the task with the

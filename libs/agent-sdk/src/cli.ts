@@ -5,6 +5,7 @@ import { USAGE, matchesKeywords, parseCliArgs, type CliOptions } from './cli-arg
 import { resolveAgentKey } from './enroll';
 import { failureReason, killGroup, runCommand } from './exec';
 import { AgentSdkError } from './rest';
+import { PROPOSE_USAGE, parseProposeArgs, runProposeUpgrade } from './upgrade-cli';
 
 /** Environment variables that hold secrets and are never passed to the task command. */
 const SECRET_ENV = ['MC_API_KEY'];
@@ -169,6 +170,24 @@ export async function runAgent(o: CliOptions): Promise<number> {
 
 /** CLI entry: parses argv, prints usage on --help (exit 0) or bad arguments (exit 2), else runs the agent. */
 export async function main(argv: string[]): Promise<number> {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  if (args[0] === 'propose-upgrade') {
+    const p = parseProposeArgs(args.slice(1));
+    if (p.kind === 'help') {
+      process.stdout.write(PROPOSE_USAGE);
+      return 0;
+    }
+    if (p.kind === 'error') {
+      process.stderr.write(`error: ${p.message}\n\n${PROPOSE_USAGE}`);
+      return 2;
+    }
+    try {
+      return await runProposeUpgrade(p.options);
+    } catch (err) {
+      process.stderr.write(`error: ${describeError(err)}\n`);
+      return 1;
+    }
+  }
   const parsed = parseCliArgs(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(USAGE);

@@ -15,11 +15,14 @@ import type {
   TaskDetailDto,
   TaskDto,
   TaskStatus,
+  UpgradeDetailDto,
+  UpgradeEventType,
 } from '@app/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { AgentSdkError, RestClient, queryString, type RestClientOptions } from './rest';
 import { planFrame, type EndedQuestion } from './dispatch';
 import { SeqTracker } from './seq-tracker';
+import { getUpgrade, proposeUpgrade, waitForUpgrade, type ProposeUpgradeRequest } from './upgrades';
 
 /** A task open for bids, as handed to {@link AgentClient.onTaskOffer} handlers. */
 export interface TaskOffer {
@@ -75,6 +78,7 @@ export class AgentClient {
   private readonly offerHandlers: Handler<TaskOffer>[] = [];
   private readonly assignedHandlers: Handler<TaskDto>[] = [];
   private readonly messageHandlers: Handler<AgentMessageDto>[] = [];
+  private readonly upgradeHandlers: Handler<EventEnvelope<UpgradeEventType>>[] = [];
   private readonly handledOffers = new Set<string>();
   private readonly handledAssignments = new Set<string>();
   private readonly handledMessages = new Set<string>();
@@ -210,6 +214,40 @@ export class AgentClient {
     const off = this.register(this.messageHandlers, handler);
     if (this.sock) this.checkMessages();
     return off;
+  }
+
+  /**
+   * Registers a handler for `upgrade.*` events about this agent's own proposals (they arrive on `agent:<ownId>`:
+   * approvals, rejection, queue, test output, applied / failed / rolled back). Returns an unregister function.
+   */
+  onUpgradeEvent(handler: (event: EventEnvelope<UpgradeEventType>) => unknown): () => void {
+    return this.register(this.upgradeHandlers, handler);
+  }
+
+  // ---------------------------------------------------------------- upgrades
+
+  /**
+   * Proposes a change to the upgrade repository (a branch, or a unified diff against the target head); an operator
+   * approves or rejects it (a rejection's reason arrives as a message), then the queue tests and applies it.
+   * See {@link proposeUpgrade} for the errors.
+   */
+  proposeUpgrade(req: ProposeUpgradeRequest): Promise<UpgradeDetailDto> {
+    return proposeUpgrade(this.rest, req);
+  }
+
+  /** `GET /api/upgrades/:id`. @throws AgentSdkError 404 `upgrade/not_found`. */
+  getUpgrade(id: string): Promise<UpgradeDetailDto> {
+    return getUpgrade(this.rest, id);
+  }
+
+  /** Waits until the upgrade reaches a final state (see {@link waitForUpgrade}). */
+  waitForUpgrade(id: string, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<UpgradeDetailDto> {
+    return waitForUpgrade(this.rest, id, opts);
+  }
+
+  /** Withdraws an own proposal that has not started testing. @throws AgentSdkError 409 `upgrade/invalid_transition`. */
+  cancelUpgrade(id: string, comment?: string): Promise<UpgradeDetailDto> {
+    return this.rest.post<UpgradeDetailDto>(`/api/upgrades/${encodeURIComponent(id)}/cancel`, comment ? { comment } : {});
   }
 
   // ---------------------------------------------------------------- tasks
@@ -433,6 +471,7 @@ export class AgentClient {
     for (const taskId of plan.assigned) void this.assign(taskId);
     if (plan.messages) this.checkMessages();
     for (const q of plan.questions) this.questionEnded(q);
+    for (const e of plan.upgrades) this.emit(this.upgradeHandlers, e, `upgrade event ${e.type}`);
     if (plan.recheckAllQuestions) for (const id of this.pendingQuestions.keys()) void this.checkQuestion(id);
   }
 

@@ -105,6 +105,38 @@ describe(planFrame.name, () => {
       'swarm',
       ME,
     );
-    expect(plan).toEqual({ offers: [{ taskId: 't9', closesAt: null }], assigned: [], messages: false, questions: [], recheckAllQuestions: false });
+    expect(plan).toEqual({ offers: [{ taskId: 't9', closesAt: null }], assigned: [], messages: false, questions: [], recheckAllQuestions: false, upgrades: [] });
+  });
+
+  it('hands upgrade.* events on our own agent channel to the upgrade handlers, in order; not those of other channels', () => {
+    const proposed = ev('upgrade.proposed', {
+      upgradeId: 'u1',
+      title: 'faster parser',
+      kind: 'diff',
+      branch: null,
+      baseCommit: 'a'.repeat(40),
+      headCommit: 'b'.repeat(40),
+      diffSha256: 'c'.repeat(64),
+      files: 1,
+      linesAdded: 2,
+      linesRemoved: 0,
+      requiresAdmin: false,
+      by: `agent:${ME}`,
+    });
+    const output = ev('upgrade.test_output', { upgradeId: 'u1', attempt: 1, offset: 0, chunk: 'ok', truncated: false });
+    const applied = ev('upgrade.applied', {
+      upgradeId: 'u1',
+      title: 'faster parser',
+      previousHead: 'a'.repeat(40),
+      newHead: 'd'.repeat(40),
+      attempt: 1,
+      durationMs: 10,
+      healthExitCode: 0,
+    });
+    const frame = [proposed, ev('task.started', {}, { taskId: 't1' }), output, applied, raw('upgrade.unknown' as EventType, {})];
+    expect(planFrame(frame, `agent:${ME}`, ME).upgrades).toEqual([proposed, output, applied]);
+    expect(planFrame(frame, 'upgrades', ME).upgrades).toEqual([]);
+    expect(planFrame(frame, 'agent:someone-else', ME).upgrades).toEqual([]);
+    expect(planFrame(frame, `agent:${ME}`, null).upgrades).toEqual([]);
   });
 });

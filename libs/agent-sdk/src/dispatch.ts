@@ -1,9 +1,9 @@
 /**
  * What one realtime frame means for an agent: which tasks to offer, which assignments to run, whether to fetch
- * messages, which questions ended. Pure (no I/O), so the narrowing by event type is unit-tested on its own;
+ * messages, which questions ended, which upgrade events to hand on. Pure (no I/O), so the narrowing by event type is unit-tested on its own;
  * {@link AgentClient} acts on the plan.
  */
-import type { EventEnvelope, EventType } from '@app/contracts';
+import { UPGRADE_EVENT_TYPES, type EventEnvelope, type EventType, type UpgradeEventType } from '@app/contracts';
 
 /** Event types after which a task is no longer open for bids. */
 export const AUCTION_OVER_TYPES: ReadonlySet<EventType> = new Set<EventType>([
@@ -13,6 +13,14 @@ export const AUCTION_OVER_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'task.completed',
   'task.failed',
 ]);
+
+/** The catalogue's `upgrade.*` types (from `UPGRADE_EVENT_SPECS`). */
+const UPGRADE_TYPES: ReadonlySet<string> = new Set<string>(UPGRADE_EVENT_TYPES);
+
+/** True when `e` is one of the catalogue's `upgrade.*` events (narrows the envelope to those payloads). */
+export function isUpgradeEvent(e: EventEnvelope): e is EventEnvelope<UpgradeEventType> {
+  return UPGRADE_TYPES.has(e.type);
+}
 
 /** A question of ours that ended, as read from `question.answered` / `.cancelled` / `.expired`. */
 export interface EndedQuestion {
@@ -34,6 +42,11 @@ export interface FramePlan {
   questions: EndedQuestion[];
   /** A question end without a usable `questionId` (an older server): re-read every pending question. */
   recheckAllQuestions: boolean;
+  /**
+   * `upgrade.*` events received on this agent's own channel (`agent:<ownId>`: news about its own proposals), in
+   * order, as received, for {@link AgentClient.onUpgradeEvent} handlers. The same types on other channels are not ours.
+   */
+  upgrades: EventEnvelope<UpgradeEventType>[];
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
@@ -47,7 +60,7 @@ const answerOf = (v: unknown): string[] | null => (Array.isArray(v) && v.every((
  * `question.*.questionId`, `question.answered.answer`) and checks them at run time (the wire is not trusted).
  */
 export function planFrame(events: readonly EventEnvelope[], channel: string, ownId: string | null): FramePlan {
-  const plan: FramePlan = { offers: [], assigned: [], messages: false, questions: [], recheckAllQuestions: false };
+  const plan: FramePlan = { offers: [], assigned: [], messages: false, questions: [], recheckAllQuestions: false, upgrades: [] };
   // Highest seq at which each task's auction ended within this frame (replays often carry bidding + close together).
   const over = new Map<string, number>();
   for (const e of events) if (e.taskId && AUCTION_OVER_TYPES.has(e.type)) over.set(e.taskId, Math.max(over.get(e.taskId) ?? 0, e.seq));
@@ -82,6 +95,7 @@ export function planFrame(events: readonly EventEnvelope[], channel: string, own
         question(e.data.questionId, 'expired', null);
         break;
       default:
+        if (isUpgradeEvent(received) && ownId !== null && channel === `agent:${ownId}`) plan.upgrades.push(received);
         break;
     }
   }

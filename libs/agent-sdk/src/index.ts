@@ -5,7 +5,9 @@
 export { AgentClient, type AgentClientOptions, type TaskOffer } from './client';
 export { AgentSdkError, RestClient, queryString, type RestClientOptions } from './rest';
 export { SeqTracker } from './seq-tracker';
-export { planFrame, AUCTION_OVER_TYPES, type FramePlan, type EndedQuestion } from './dispatch';
+export { planFrame, isUpgradeEvent, AUCTION_OVER_TYPES, type FramePlan, type EndedQuestion } from './dispatch';
 export { resolveAgentKey, type ResolvedAgentKey } from './enroll';
 export { runCommand, killGroup, failureReason, type RunOptions, type RunResult } from './exec';
 export { parseCliArgs, matchesKeywords, USAGE, type CliOptions, type CliParseResult } from './cli-args';
+export { proposeUpgrade, getUpgrade, waitForUpgrade, JSON_DIFF_MAX_BYTES, type ProposeUpgradeRequest } from './upgrades';
+export { parseProposeArgs, runProposeUpgrade, PROPOSE_USAGE, type ProposeUpgradeCliOptions } from './upgrade-cli';

@@ -47,19 +47,20 @@ export class RestClient {
 
   /**
    * Sends one JSON request and returns the parsed body (`undefined` for 204 / empty bodies).
+   * @param raw send `body` as text with this content type instead of JSON.
    * @param path absolute API path, e.g. `/api/tasks/123/bids`; query values are URL-encoded by the caller.
    * @throws AgentSdkError with the server's statusCode/code/message on a non-2xx answer, or
    *         `sdk/network_error` / `sdk/timeout` (statusCode 0) when no answer arrived.
    */
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, raw?: { contentType: string }): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (body !== undefined) headers['content-type'] = raw?.contentType ?? 'application/json';
     let res: Response;
     try {
       res = await fetch(this.baseUrl + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -98,6 +99,11 @@ export class RestClient {
 
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>('POST', path, body ?? {});
+  }
+
+  /** POSTs `text` as the raw body with `contentType` (e.g. a unified diff as `text/x-diff`). */
+  postText<T>(path: string, text: string, contentType: string): Promise<T> {
+    return this.request<T>('POST', path, text, { contentType });
   }
 }
 

@@ -64,6 +64,8 @@ export interface CreateApiKeyRequest {
   agentId?: string;
   agentName?: string;
   capabilities?: string[];
+  /** Admins only: the user a user-bound key is bound to (default: the caller). */
+  userId?: string;
 }
 
 /** Returned once at creation: `key` is never shown again. */

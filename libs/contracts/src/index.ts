@@ -9,3 +9,6 @@ export * from './swarm';
 export * from './api';
 export * from './realtime';
 export * from './router';
+export * from './memory';
+export * from './ledger';
+export * from './upgrades';

@@ -89,6 +89,10 @@ export interface RouterProviderDto {
   /** Why it cannot be used right now (disabled by config/operator, missing env var, cloud not allowed...). */
   disabledReason: string | null;
   status: RouterProviderStatus;
+  /** One sentence explaining `status` (the only status text the dashboard shows, so views cannot disagree). */
+  statusReason: string;
+  /** How to fix the latest failure, named by its class (timeout, refused, 5xx, missing model...); null when fine. */
+  hint: string | null;
   circuitState: CircuitState;
   circuitOpenedAt: string | null;
   /** Result of the last background probe; null before the first one. */
@@ -112,7 +116,27 @@ export interface RouterStatusDto {
   allowCloudFallback: boolean;
   budget: { dailyUsd: number | null; spentTodayUsd: number; exhausted: boolean };
   providers: RouterProviderDto[];
+  /** How failed attempts are retried and when circuits open (from providers.yaml). */
+  retryPolicy: RouterRetryPolicyDto;
   headSeq: number;
+}
+
+/** The router's retry and circuit rules as configured. Times ms. */
+export interface RouterRetryPolicyDto {
+  /** Per attempt (streams: to first token and between tokens); providers may override it. */
+  timeoutMs: number;
+  /** Retries after the first attempt, per provider (providers may override it); only while the circuit is closed. */
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** A 429 asking to wait longer than this moves on to the next provider. */
+  maxRetryAfterMs: number;
+  /** Attempt failure reasons that are retried (timeouts included); any other failure moves on at once. */
+  retryOn: string[];
+  circuitBreaker: { failureThreshold: number; recoveryTimeoutMs: number; halfOpenMaxCalls: number };
+  healthCheck: { intervalMs: number; timeoutMs: number };
+  /** Per-provider overrides of timeout and retries. */
+  providers: { name: string; timeoutMs: number; maxRetries: number }[];
 }
 
 export interface RouterMetricsDto {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ApiKeyDto, CreateApiKeyResponse, Principal } from '@app/contracts';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
@@ -23,17 +23,22 @@ export class ApiKeysController {
   }
 
   @Post()
+  @Roles('admin', 'operator')
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({
-    summary: 'Create an API key bound to you, with a role up to yours. The key is returned once.',
-    description: 'Agent keys are created with POST /api/agents (enroll) or POST /api/agents/{id}/keys.',
+    summary: 'Create an API key bound to you (or, admins, to userId), with a role up to yours. The key is returned once.',
+    description:
+      'Viewers are read-only and cannot create keys; an admin creates a viewer\'s key with userId. ' +
+      'Agent keys are created with POST /api/agents (enroll) or POST /api/agents/{id}/keys.',
   })
   @ApiCreatedResponse({ type: CreateApiKeyResponseDto })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(400, 401, 403, 404)
   create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() p: Principal): Promise<CreateApiKeyResponse> {
-    return this.auth.createUserApiKey(body.label, body.role, p);
+    return this.auth.createUserApiKey(body.label, body.role, p, body.userId);
   }
 
   @Delete(':id')
+  @Roles('admin', 'operator')
   @ApiOperation({ summary: 'Revoke a key (idempotent; admins any key, others their own); its sockets are disconnected' })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiErrors(401, 403, 404)

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Ip, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Ip, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { MeResponse } from '@app/contracts';
@@ -23,6 +23,7 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store') // sets the session cookie and returns a CSRF token
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ public: true })
   @ApiOperation({ summary: 'Log in with username + password; sets the httpOnly session cookie and returns a CSRF token' })

@@ -19,7 +19,7 @@ export function bearerToken(req: { headers: FastifyRequest['headers'] }): string
 
 /**
  * Global guard: every route needs a principal unless marked `@Public()`.
- * Bearer API keys (or session tokens) in `Authorization`, or the session cookie; cookie-authenticated
+ * Bearer API keys in `Authorization` (never session tokens), or the session cookie (never API keys); cookie-authenticated
  * state-changing requests also need a valid `x-csrf-token`. `@Roles(...)` narrows the roles (admin always passes).
  */
 @Injectable()
@@ -55,11 +55,11 @@ export class AuthGuard implements CanActivate {
     const bearer = bearerToken(req);
     let principal: ResolvedPrincipal | null = null;
     if (bearer) {
-      principal = await this.auth.resolveToken(bearer);
-      if (!principal) throw authError('auth/invalid_token', 'Invalid, expired or revoked token', 401);
+      principal = await this.auth.resolveToken(bearer, 'api_key');
+      if (!principal) throw authError('auth/invalid_token', 'Invalid, expired or revoked API key (a session token is only valid as the cookie)', 401);
     } else {
       const cookie = req.cookies?.[SESSION_COOKIE];
-      principal = cookie ? await this.auth.resolveToken(cookie) : null;
+      principal = cookie ? await this.auth.resolveToken(cookie, 'session') : null;
       if (!principal) throw authError('auth/unauthenticated', 'Login or send an API key (Authorization: Bearer mck_...)', 401);
       if (!SAFE_METHODS.has(req.method) && !this.csrf.validate(req)) {
         throw authError('auth/csrf_invalid', 'Missing or invalid x-csrf-token header', 403);

@@ -134,13 +134,17 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Resolves a bearer token: an API key (`mck_…`) or a session token (`mcs_…`).
-   * @returns null for unknown, expired, revoked or disabled credentials.
+   * Resolves a credential: an API key (`mck_…`) or a session token (`mcs_…`). `accept` says which kinds are valid in
+   * the place it came from: the `Authorization: Bearer` header takes API keys only, the session cookie session
+   * tokens only (a session token as bearer would skip the CSRF check; an API key as cookie would ride on the browser),
+   * the Socket.IO handshake `auth.token` either.
+   * @returns null for unknown, expired, revoked or disabled credentials, or one of a kind not accepted here.
    */
-  async resolveToken(token: string | undefined | null): Promise<ResolvedPrincipal | null> {
+  async resolveToken(token: string | undefined | null, accept: 'api_key' | 'session' | 'any' = 'any'): Promise<ResolvedPrincipal | null> {
     if (!token || typeof token !== 'string' || token.length > 200) return null;
     const isKey = token.startsWith(API_KEY_PREFIX);
     if (!isKey && !token.startsWith(SESSION_TOKEN_PREFIX)) return null;
+    if ((accept === 'api_key' && !isKey) || (accept === 'session' && isKey)) return null;
     const tokenHash = sha256(token);
     const now = Date.now();
     const cached = this.credentialCache.get(tokenHash);
@@ -237,11 +241,13 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Changes role, password or disabled flag. Disabling a user or changing its password ends its sessions.
+   * Changes role, password or disabled flag. Disabling a user or changing its password ends its sessions; disabling
+   * also revokes the user's API keys (one `auth.key_revoked` each), so re-enabling the user does not revive them.
    * @throws AppError `auth/user_not_found` (404), `auth/last_admin` (409) when it would leave no active admin.
    */
   async updateUser(id: string, patch: { role?: UserRole; password?: string; disabled?: boolean }, actor: string): Promise<UserDto> {
     const passwordHash = patch.password ? await argonHash(patch.password) : undefined;
+    let revokedKeys: ApiKeyEntity[] = [];
     const updated = await this.events.write(async ({ manager, append }) => {
       const user = await manager.findOne(UserEntity, { where: { id } });
       if (!user) throw authError('auth/user_not_found', `User ${id} not found`, 404);
@@ -256,6 +262,14 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
       user.updatedAt = nowIso();
       await manager.save(UserEntity, user);
       if (patch.disabled || passwordHash) await manager.delete(SessionEntity, { userId: id });
+      if (patch.disabled === true) {
+        revokedKeys = await manager.find(ApiKeyEntity, { where: { userId: id, revokedAt: IsNull() } });
+        const now = nowIso();
+        for (const k of revokedKeys) {
+          await manager.update(ApiKeyEntity, { id: k.id }, { revokedAt: now, updatedAt: now });
+          append({ type: 'auth.key_revoked', source: 'auth', agentId: k.agentId, data: { apiKeyId: k.id, label: k.label, prefix: k.prefix, by: actor } });
+        }
+      }
       append({
         type: 'system.info',
         source: 'auth',
@@ -265,17 +279,27 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
     });
     if (patch.disabled || passwordHash) this.bus.emit('credential-revoked', { userId: id });
     else this.forgetCredentials({ userId: id }); // a role change takes effect on the next request
+    this.announceRevoked(revokedKeys.map((k) => k.id));
     return toUserDto(updated);
   }
 
   // ------------------------------------------------------------------ api keys
 
-  /** Keys, newest first; only `ownerUserId`'s when given. */
-  listApiKeys(ownerUserId?: string): Promise<ApiKeyDto[]> {
-    return this.dataSource
+  /**
+   * Keys, newest first; only `ownerUserId`'s when given. `role` is the role the key acts with now: a user-bound key
+   * never acts above its user's current role, so after a demotion the list shows the demoted role.
+   */
+  async listApiKeys(ownerUserId?: string): Promise<ApiKeyDto[]> {
+    const rows = await this.dataSource
       .getRepository(ApiKeyEntity)
-      .find({ where: ownerUserId ? { userId: ownerUserId } : {}, order: { createdAt: 'DESC' } })
-      .then((rows) => rows.map(toApiKeyDto));
+      .find({ where: ownerUserId ? { userId: ownerUserId } : {}, order: { createdAt: 'DESC' } });
+    const users = new Map((await this.dataSource.getRepository(UserEntity).find({ select: { id: true, role: true } })).map((u) => [u.id, u.role]));
+    return rows.map((k) => {
+      const dto = toApiKeyDto(k);
+      const userRole = k.userId ? users.get(k.userId) : undefined;
+      if (userRole && ROLE_RANK[userRole] < ROLE_RANK[dto.role]) dto.role = userRole;
+      return dto;
+    });
   }
 
   /**
@@ -314,18 +338,30 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /**
-   * Creates a user-bound key (admin/operator/viewer) for scripts.
+   * Creates a user-bound key (admin/operator/viewer) for scripts: bound to the caller, or (admins only) to the user
+   * `forUserId` (how a viewer, who may not create keys, gets a read-only key).
    * @throws AppError `auth/agent_key_via_agents` (400) for role agent (use POST /api/agents/{id}/keys),
-   *   `auth/role_too_high` (403) when asking for a role above the caller's.
+   *   `auth/role_too_high` (403) when asking for a role above the caller's (or the bound user's),
+   *   `auth/forbidden` (403) when a non-admin names a user, `auth/user_not_found` (404).
    */
-  async createUserApiKey(label: string, role: Role, caller: Principal): Promise<{ apiKey: ApiKeyDto; key: string }> {
+  async createUserApiKey(label: string, role: Role, caller: Principal, forUserId?: string): Promise<{ apiKey: ApiKeyDto; key: string }> {
     if (role === 'agent') {
       throw authError('auth/agent_key_via_agents', 'Agent keys are created with POST /api/agents or POST /api/agents/{id}/keys', 400);
     }
     if (ROLE_RANK[role] > ROLE_RANK[caller.role]) throw authError('auth/role_too_high', `Cannot create a ${role} key as ${caller.role}`, 403);
-    return this.events.write((tx) =>
-      this.issueApiKeyInTx(tx, { label, role, userId: caller.userId, agentId: null, actor: caller.username ?? 'api' }),
-    );
+    if (forUserId !== undefined && forUserId !== caller.userId && caller.role !== 'admin') {
+      throw authError('auth/forbidden', 'Only admins create keys for other users', 403);
+    }
+    return this.events.write(async (tx) => {
+      const { manager } = tx;
+      const userId = forUserId ?? caller.userId;
+      if (forUserId !== undefined) {
+        const user = await manager.findOne(UserEntity, { where: { id: forUserId } });
+        if (!user || user.disabled) throw authError('auth/user_not_found', `User ${forUserId} not found`, 404);
+        if (ROLE_RANK[role] > ROLE_RANK[user.role]) throw authError('auth/role_too_high', `Cannot create a ${role} key for a ${user.role}`, 403);
+      }
+      return this.issueApiKeyInTx(tx, { label, role, userId, agentId: null, actor: caller.username ?? 'api' });
+    });
   }
 
   /**

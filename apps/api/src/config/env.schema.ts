@@ -72,6 +72,14 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   CORS_ORIGINS = '';
 
+  /**
+   * Which proxies may set X-Forwarded-For (the client IP of rate limits and logs). Empty or `false` (default): none,
+   * the socket's peer address is the client; `true`: any; a number: that many hops; otherwise Fastify's trustProxy
+   * string (`loopback`, `10.0.0.0/8,127.0.0.1`, ...).
+   */
+  @IsOptional() @IsString()
+  TRUST_PROXY = '';
+
   /** Login attempts allowed per IP per minute. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1)
   LOGIN_RATE_LIMIT = 10;
@@ -102,6 +110,129 @@ export class EnvironmentVariables {
    */
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
+
+  /** Memory embedder: `fallback` (deterministic hashing, needs nothing), `ollama`, `openai` (any /v1/embeddings), `transformers` (local model dir). */
+  @IsOptional() @IsIn(['fallback', 'ollama', 'openai', 'transformers'])
+  MEMORY_EMBEDDER: 'fallback' | 'ollama' | 'openai' | 'transformers' = 'fallback';
+
+  /** Embedder model (ollama: e.g. `all-minilm`; openai: e.g. `text-embedding-3-small`; transformers: model id under MEMORY_EMBED_MODEL_DIR). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_MODEL = '';
+
+  /** Base URL of the Ollama / OpenAI-compatible embedding server. */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_URL = '';
+
+  /** API key for the OpenAI-compatible embedder (never logged or returned). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_API_KEY = '';
+
+  /** Vector dimension the configured embedder must return (a different length is rejected). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(8192)
+  MEMORY_EMBED_DIM = 384;
+
+  /** Local model directory for `transformers` (no download ever). */
+  @IsOptional() @IsString()
+  MEMORY_EMBED_MODEL_DIR = '';
+
+  /** Entries embedded per background batch. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2048)
+  MEMORY_EMBED_BATCH = 64;
+
+  /** Timeout of one embedding call, ms. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  MEMORY_EMBED_TIMEOUT_MS = 10000;
+  /** Lightning backend of the ledger: `mock` (default: a simulated node with real signed BOLT11) or `lnd` (LND REST). */
+  @IsOptional() @IsIn(['mock', 'lnd'])
+  LIGHTNING_BACKEND: 'mock' | 'lnd' = 'mock';
+
+  /** Bitcoin network of the node; invoices of another network are refused. */
+  @IsOptional() @IsIn(['mainnet', 'testnet', 'signet', 'regtest'])
+  LIGHTNING_NETWORK: 'mainnet' | 'testnet' | 'signet' | 'regtest' = 'regtest';
+
+  /** Default fee limit of a payment in msat (the larger of this and 1 % of the amount). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_DEFAULT_MAX_FEE_MSAT = 10_000;
+
+  /** Interval of the ledger's sweep: expire unpaid invoices, re-read pending invoices and payments from the node. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  LEDGER_SWEEP_MS = 5000;
+
+  /** Period of the scheduled reconciliation (ledger vs node; 0 = off). Claimed once per period across instances. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_RECONCILE_MS = 600_000;
+
+  /** How long `POST /api/ledger/payments` waits for a final outcome before answering with the pending payment. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  LEDGER_PAY_WAIT_MS = 5000;
+
+  /**
+   * Self-upgrade queue: the git repository proposals target (a working tree or a bare repository). Unset = the queue
+   * is off and every `/api/upgrades` endpoint answers 503 `upgrade/disabled` saying how to turn it on.
+   */
+  @IsOptional() @IsString()
+  UPGRADE_REPO_PATH?: string;
+
+  /** Branch of UPGRADE_REPO_PATH that approved upgrades fast-forward. */
+  @IsOptional() @IsString() @MinLength(1)
+  UPGRADE_TARGET_BRANCH = 'main';
+
+  /** Shell command run in the isolated worktree of each proposal; exit code 0 = pass (required to enable the queue). */
+  @IsOptional() @IsString()
+  UPGRADE_TEST_COMMAND?: string;
+
+  /** Shell command run in UPGRADE_REPO_PATH after a fast-forward; non-zero exit = automatic rollback. Unset = none. */
+  @IsOptional() @IsString()
+  UPGRADE_HEALTH_COMMAND?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  UPGRADE_TEST_TIMEOUT_MS = 600_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  UPGRADE_HEALTH_TIMEOUT_MS = 60_000;
+
+  /** Bytes of test (and health) output kept per attempt; the rest is dropped with a truncation marker. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
+  UPGRADE_OUTPUT_LIMIT_BYTES = 256 * 1024;
+
+  /** Comma-separated path prefixes whose change needs an admin's approval. */
+  @IsOptional() @IsString()
+  UPGRADE_PROTECTED_PATHS = '.ci/,.github/,apps/api/src/auth/';
+
+  /** Distinct approvals (not the proposer's) needed before a proposal queues. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  UPGRADE_REQUIRED_APPROVALS = 1;
+
+  /** A proposal left undecided this long expires (deadline scheduler). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
+  UPGRADE_PROPOSAL_TTL_MS = 7 * 24 * 3_600_000;
+
+  /** Most changed lines (added + removed) a proposal may have. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  UPGRADE_MAX_DIFF_LINES = 10_000;
+
+  /** Largest uploaded diff (`text/x-diff` body), bytes; larger gets 413. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  UPGRADE_MAX_DIFF_BYTES = 8 * 1024 * 1024;
+
+  /** Where isolated worktrees are made; unset = `<os tmpdir>/mc-upgrade-worktrees`. */
+  @IsOptional() @IsString()
+  UPGRADE_WORKTREE_DIR?: string;
+
+  /** Queue runner poll interval (it is also woken at once by approvals on this instance). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(20)
+  UPGRADE_POLL_MS = 1000;
+
+  /** Lease of a running proposal; renewed while it runs, so a dead instance's run is reclaimed after it lapses. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(500)
+  UPGRADE_LEASE_MS = 15_000;
+
+  /** Fault injection for the restart tests: pause at this point of a run (`before_ff` | `after_ff`). */
+  @IsOptional() @IsIn(['', 'before_ff', 'after_ff'])
+  UPGRADE_FAULT_POINT: '' | 'before_ff' | 'after_ff' = '';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  UPGRADE_FAULT_DELAY_MS = 0;
 
   /**
    * `production` (Docker image, `npm run up`) turns off development-time guards that cost per-request time, such as

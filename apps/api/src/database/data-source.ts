@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import * as sqliteVec from 'sqlite-vec';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ApiKeyEntity } from '../auth/api-key.entity';
@@ -13,8 +14,19 @@ import { TaskEntity } from '../swarm/entities/task.entity';
 import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
 import { Seams1764000000000 } from './migrations/1764000000000-Seams';
+import { Memory1764200000000 } from './migrations/1764200000000-Memory';
+import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
+import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
+import { UpgradeEntity } from '../upgrade-queue/entities/upgrade.entity';
 import { LlmProviderEntity } from '../llm-router/entities/llm-provider.entity';
 import { ProviderMetricEntity } from '../llm-router/entities/provider-metric.entity';
+import { LedgerAccountEntity } from '../ledger/entities/ledger-account.entity';
+import { LedgerTransactionEntity } from '../ledger/entities/ledger-transaction.entity';
+import { LedgerTransferEntity } from '../ledger/entities/ledger-transfer.entity';
+import { MockInvoiceEntity, MockNodeKeyEntity, MockPaymentEntity } from '../ledger/entities/mock-node.entity';
+import { Ledger1764100000000 } from './migrations/1764100000000-Ledger';
+import { LedgerJobs1764100000001 } from './migrations/1764100000001-LedgerJobs';
+import { LedgerJobEntity } from '../ledger/entities/ledger-job.entity';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
 export const ENTITIES = [
@@ -28,10 +40,27 @@ export const ENTITIES = [
   OperatorQuestionEntity,
   LlmProviderEntity,
   ProviderMetricEntity,
+  LedgerAccountEntity,
+  LedgerTransferEntity,
+  LedgerTransactionEntity,
+  MockNodeKeyEntity,
+  MockInvoiceEntity,
+  MockPaymentEntity,
+  LedgerJobEntity,
+  UpgradeEntity,
+  UpgradeDecisionEntity,
 ];
 
 /** Every migration, in order. */
-export const MIGRATIONS = [Initial1763700000000, LlmRouter1763800000000, Seams1764000000000];
+export const MIGRATIONS = [
+  Initial1763700000000,
+  LlmRouter1763800000000,
+  Seams1764000000000,
+  Ledger1764100000000,
+  LedgerJobs1764100000001,
+  Memory1764200000000,
+  UpgradeQueue1764300000000,
+];
 
 /**
  * TypeORM options: PostgreSQL when `DATABASE_URL` is set, otherwise better-sqlite3 on `SQLITE_PATH`
@@ -48,7 +77,9 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 
     ...common,
     type: 'better-sqlite3',
     database: path,
-    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+    prepareDatabase: (db: { pragma(sql: string): unknown; loadExtension(path: string): unknown }) => {
+      // sqlite-vec's vec0 (KNN tables of the memory module); the .so ships in its npm package
+      sqliteVec.load(db);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');

@@ -9,6 +9,7 @@ import type { AdapterRequest, ChatMessage, CompletionRequest, CompletionResult, 
 import { ProviderStats } from './provider-stats';
 import { defaultModel } from './providers-config';
 import { nextStep, sleep } from './retry-policy';
+import { failureClass, hintFor } from './router-hints';
 import { ProviderCallError, RouterUnavailableError, sanitizeError } from './router.errors';
 
 /** Default sampling temperature when a request gives none (prototype default). */
@@ -31,6 +32,10 @@ export interface ProviderRuntime {
   lastProbeAt: string | null;
   /** Set when circuit/enabled state changed since the last flush. */
   stateDirty: boolean;
+  /** Last failed attempt since the last success (cleared by a success): what the hint is about. Times epoch ms. */
+  lastFailure: { reason: string; error: string; model: string | null; at: number } | null;
+  /** `reason: message` of the last failed probe (null after a passed one). */
+  lastProbeError: { reason: string; error: string } | null;
 }
 
 /** Callbacks the Nest service turns into events, persistence and Prometheus samples. Must not throw. */
@@ -107,6 +112,8 @@ export class CascadeEngine {
         reachable: null,
         lastProbeAt: null,
         stateDirty: false,
+        lastFailure: null,
+        lastProbeError: null,
       };
       rt.breaker = new CircuitBreaker(config.circuitBreaker, now, (t) => {
         rt.stateDirty = true;
@@ -150,11 +157,42 @@ export class CascadeEngine {
 
   /** Derived status (never a gate by itself: only `enabled` and the breaker decide whether a provider is tried). */
   status(rt: ProviderRuntime): RouterProviderStatus {
-    if (!this.isEnabled(rt)) return 'disabled';
-    if (rt.breaker.state === 'open') return 'unhealthy';
-    if (rt.reachable === false && rt.breaker.consecutiveFailures > 0) return 'unhealthy';
-    if (rt.breaker.state === 'half_open' || rt.reachable === false || rt.stats.recentErrorRate() > 0.1) return 'degraded';
-    return 'healthy';
+    return this.statusWithReason(rt).status;
+  }
+
+  /**
+   * The status and the one sentence that explains it. The dashboard shows only this (card, header badge and summary
+   * all read it), so they cannot contradict each other; e.g. no "healthy" next to "high error rate".
+   * Error rate: attempts of the last 5 minutes since the circuit last closed (`recentErrorRate`), the same for the
+   * status and its reason, so a provider that recovered is not kept "degraded" by the failures of its outage.
+   */
+  statusWithReason(rt: ProviderRuntime): { status: RouterProviderStatus; reason: string } {
+    if (!this.isEnabled(rt)) return { status: 'disabled', reason: this.unusableReason(rt)?.text ?? 'disabled' };
+    const b = rt.breaker;
+    const last = rt.lastFailure ? ` (last: ${rt.lastFailure.reason})` : '';
+    if (b.state === 'open') {
+      return { status: 'unhealthy', reason: `circuit open after ${b.consecutiveFailures} consecutive failure(s)${last}: requests skip it until a health probe or a trial request succeeds` };
+    }
+    const probe = rt.lastProbeError ? `health probe failed (${rt.lastProbeError.reason})` : 'health probe failed';
+    if (rt.reachable === false && b.consecutiveFailures > 0) return { status: 'unhealthy', reason: `${probe} and the last request failed${last}` };
+    if (b.state === 'half_open') {
+      const t = b.trialProgress;
+      return { status: 'degraded', reason: `circuit half-open: ${t.succeeded}/${t.needed} trial(s) passed; closes when all pass, re-opens on a failure` };
+    }
+    if (rt.reachable === false) return { status: 'degraded', reason: `last ${probe}` };
+    const rate = rt.stats.recentErrorRate(5 * 60_000, b.lastClosedAt);
+    if (rate > 0.1) return { status: 'degraded', reason: `high error rate: ${(rate * 100).toFixed(0)} % of recent requests failed${last}` };
+    if (rt.reachable === null && rt.stats.requests === 0) return { status: 'healthy', reason: 'no requests or probes yet' };
+    return { status: 'healthy', reason: rate > 0 ? `serving (${(rate * 100).toFixed(0)} % of recent requests failed)` : 'serving' };
+  }
+
+  /** What to do about the provider's latest failure (request or probe), by failure class; null when it is fine. */
+  hint(rt: ProviderRuntime): string | null {
+    if (!this.isEnabled(rt) || this.status(rt) === 'healthy') return null;
+    const f = rt.lastFailure ?? (rt.reachable === false ? rt.lastProbeError : null);
+    if (!f) return null;
+    const model = (rt.lastFailure?.model ?? null) || defaultModel(rt.cfg);
+    return hintFor(rt.cfg, failureClass(f.reason, f.error), model, rt.cfg.timeoutMs);
   }
 
   /** First provider a default request would go to now, or null. */
@@ -172,6 +210,7 @@ export class CascadeEngine {
   /** Provider DTO (no secrets). */
   toDto(rt: ProviderRuntime): RouterProviderDto {
     const unusable = this.unusableReason(rt);
+    const sr = this.statusWithReason(rt);
     let endpoint: string | null = rt.cfg.type === 'llama-cpp' ? rt.cfg.modelPath : rt.cfg.url;
     if (endpoint && rt.cfg.type !== 'llama-cpp') {
       try {
@@ -191,7 +230,9 @@ export class CascadeEngine {
       priority: rt.cfg.priority,
       enabled: this.isEnabled(rt),
       disabledReason: unusable?.text ?? null,
-      status: this.status(rt),
+      status: sr.status,
+      statusReason: sr.reason,
+      hint: this.hint(rt),
       circuitState: rt.breaker.state,
       circuitOpenedAt: rt.breaker.openedAt === null ? null : new Date(rt.breaker.openedAt).toISOString(),
       reachable: rt.reachable,
@@ -235,6 +276,7 @@ export class CascadeEngine {
 
   private recordSuccess(rt: ProviderRuntime, model: string, latencyMs: number, usage: RouterUsage): void {
     rt.breaker.onSuccess();
+    rt.lastFailure = null;
     const cost = this.costOf(rt, model, usage);
     rt.stats.record(true, latencyMs, usage.promptTokens, usage.completionTokens, cost);
     this.hooks.onAttempt?.(rt, true, latencyMs, usage, cost);
@@ -248,7 +290,8 @@ export class CascadeEngine {
   }
 
   /** Records a failed attempt; returns whether it counted against the provider. */
-  private recordFailure(rt: ProviderRuntime, err: ProviderCallError, latencyMs: number, trial: boolean): void {
+  private recordFailure(rt: ProviderRuntime, err: ProviderCallError, latencyMs: number, trial: boolean, model: string): void {
+    if (err.kind !== 'aborted') rt.lastFailure = { reason: err.reason, error: err.message, model, at: this.now() };
     if (err.countsAgainstProvider) {
       rt.stats.record(false, latencyMs, 0, 0, 0, `${err.reason}: ${err.message}`);
       this.hooks.onAttempt?.(rt, false, latencyMs, null, 0);
@@ -314,8 +357,15 @@ export class CascadeEngine {
       if (u?.reason === 'misconfigured') hints.push(`set ${rt.cfg.misconfiguredReason?.replace(/^environment variable (.*) is not set$/, '$1')} for ${rt.cfg.name}`);
       else if (u?.reason === 'cloud_not_allowed') hints.push(`set cascade.allow_cloud_fallback: true to let ${rt.cfg.name} be used`);
       else if (u?.reason === 'disabled') hints.push(`enable ${rt.cfg.name} (POST /api/router/providers/${rt.cfg.name}/control {"action":"enable"})`);
-      else if (rt.cfg.type === 'ollama') hints.push(`start Ollama at ${rt.cfg.url} (ollama serve) and pull ${defaultModel(rt.cfg) ?? 'a model'}`);
-      else if (rt.cfg.type === 'llama-cpp') hints.push(`check the GGUF model_path of ${rt.cfg.name}`);
+      else {
+        // the hint names the failure class that actually happened at this provider in this request
+        const lastError = [...attempts].reverse().find((a) => a.provider === rt.cfg.name && a.outcome === 'error');
+        if (lastError) hints.push(hintFor(rt.cfg, failureClass(lastError.reason ?? '', lastError.error), lastError.model, rt.cfg.timeoutMs));
+        else if (attempts.some((a) => a.provider === rt.cfg.name && a.reason === 'circuit_open')) {
+          const why = rt.lastFailure ? ` (last failure: ${rt.lastFailure.reason}; ${hintFor(rt.cfg, failureClass(rt.lastFailure.reason, rt.lastFailure.error), rt.lastFailure.model, rt.cfg.timeoutMs)})` : '';
+          hints.push(`the circuit of ${rt.cfg.name} is open after repeated failures${why}; it closes after a passed health probe, or reset it on the Router page`);
+        }
+      }
     }
     const hint = hints.length > 0 ? ` To fix: ${[...new Set(hints)].join('; ')}. Providers are configured in ${this.config.path ?? 'config/providers.yaml'}.` : '';
     return new RouterUnavailableError(`All providers failed: ${parts.join('; ')}.${hint}`, attempts);
@@ -408,7 +458,7 @@ export class CascadeEngine {
             if (adm.trial) rt.breaker.releaseTrial();
             throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
           }
-          this.recordFailure(rt, err, latencyMs, adm.trial);
+          this.recordFailure(rt, err, latencyMs, adm.trial, model);
           attempts.push({ provider: name, model, outcome: 'error', reason: err.reason, error: err.message, latencyMs });
           lastReason = err.reason;
           if (!(await this.backoffForRetry(rt, err, n, maxRetries, req.signal, attempts))) break;
@@ -471,7 +521,7 @@ export class CascadeEngine {
             if (adm.trial) rt.breaker.releaseTrial();
             throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
           }
-          this.recordFailure(rt, err, latencyMs, adm.trial);
+          this.recordFailure(rt, err, latencyMs, adm.trial, model);
           attempts.push({ provider: name, model, outcome: 'error', reason: err.reason, error: err.message, latencyMs });
           if (started) {
             throw new StreamInterruptedError(name, `Stream from ${name} failed after the first token (${err.reason}: ${err.message}); the answer is incomplete`, attempts);
@@ -490,8 +540,30 @@ export class CascadeEngine {
   }
 
   /**
-   * Probes one provider now and updates `reachable`. The caller then lets a passed probe move an open circuit to
-   * half-open (`rt.breaker.probeSucceeded()`), after recording the reachability change, so events stay in order.
+   * A trial completion for a breaker that is not closed: "ping", one token (`max_tokens` 1), temperature 0, the
+   * provider's default model and attempt timeout (ms). Not user traffic: not counted in the request metrics; a failure
+   * is remembered as the provider's last failure (its hint), a success clears it.
+   */
+  async trialCompletion(rt: ProviderRuntime): Promise<{ ok: boolean; error: string | null }> {
+    const model = defaultModel(rt.cfg);
+    if (!model) return { ok: false, error: 'no default model' };
+    const ctl = this.attemptRequest([{ role: 'user', content: 'ping' }], model, { messages: [], temperature: 0, max_tokens: 1 }, rt);
+    try {
+      await rt.adapter.complete(ctl.areq);
+      rt.lastFailure = null;
+      return { ok: true, error: null };
+    } catch (e) {
+      const err = e instanceof ProviderCallError ? e : new ProviderCallError('bad_response', sanitizeError((e as Error)?.message ?? String(e)));
+      rt.lastFailure = { reason: err.reason, error: err.message, model, at: this.now() };
+      return { ok: false, error: `${err.reason}: ${err.message}` };
+    } finally {
+      ctl.dispose();
+    }
+  }
+
+  /**
+   * Probes one provider now and updates `reachable`. The caller then feeds the verdict to the breaker with
+   * `probeTrials`, after recording the reachability change, so events stay in order.
    */
   async probe(rt: ProviderRuntime): Promise<{ ok: boolean; error: string | null; latencyMs: number }> {
     const t = performance.now();
@@ -499,14 +571,45 @@ export class CascadeEngine {
     let error: string | null = null;
     try {
       await rt.adapter.probe(this.config.healthCheck.timeoutMs);
+      rt.lastProbeError = null;
     } catch (e) {
       ok = false;
       error = e instanceof ProviderCallError ? `${e.reason}: ${e.message}` : sanitizeError(String((e as Error)?.message ?? e));
+      rt.lastProbeError = e instanceof ProviderCallError ? { reason: e.reason, error: e.message } : { reason: 'other', error };
     }
     rt.reachable = ok;
     rt.lastProbeAt = new Date(this.now()).toISOString();
     return { ok, error, latencyMs: round(performance.now() - t) };
   }
+}
+
+/**
+ * Feeds a probe verdict to the provider's breaker (issue 12: a successful probe is a successful trial, so a recovered
+ * provider closes without user traffic). While the circuit is open or half-open and the reachability probe passed,
+ * runs trial completions (`CascadeEngine.trialCompletion`: one token, the default model, the attempt timeout): a
+ * reachability check alone (`/api/tags`) does not prove that chat works again after a timeout, a 5xx or a missing
+ * model. Each passed trial counts toward `halfOpenMaxCalls`, so one probe round goes open -> half_open -> closed; a
+ * failed trial re-opens the circuit. Transitions are reported through the breaker's `onTransition` (events).
+ * @returns the number of trial completions run (0 when the circuit was closed or the probe failed)
+ */
+export async function probeTrials(engine: CascadeEngine, rt: ProviderRuntime, first: { ok: boolean; error: string | null }): Promise<number> {
+  if (!engine.isEnabled(rt) || rt.breaker.state === 'closed') return 0;
+  if (!first.ok) {
+    rt.breaker.probeFailed(first.error ?? 'probe failed');
+    return 0;
+  }
+  let trials = 0;
+  const closed = (): boolean => rt.breaker.state === 'closed';
+  while (!closed() && trials < rt.breaker.trialProgress.needed) {
+    trials++;
+    const r = await engine.trialCompletion(rt);
+    if (!r.ok) {
+      rt.breaker.probeFailed(r.error ?? 'trial failed');
+      break;
+    }
+    rt.breaker.probeSucceeded();
+  }
+  return trials;
 }
 
 function round(ms: number): number {

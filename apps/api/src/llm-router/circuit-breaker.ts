@@ -19,6 +19,7 @@ export type Admission = { allowed: true; trial: boolean } | { allowed: false; re
  *   half_open.
  * - half_open: at most `halfOpenMaxCalls` trial requests are admitted; when that many trials have succeeded the circuit
  *   closes; any failed trial re-opens it (with a fresh `openedAt`). Requests beyond the trial budget are refused.
+ *   A passed health probe is a trial too (`probeSucceeded`), so a recovered provider closes without user traffic.
  *
  * Unlike the prototype, nothing else (error rate, status) can make a provider unusable: a provider whose first
  * requests fail is admitted again on the next request while the circuit is closed, and is re-admitted after the
@@ -30,6 +31,7 @@ export class CircuitBreaker {
   private openedAtMs: number | null = null;
   private trialsAdmitted = 0;
   private trialsSucceeded = 0;
+  private closedAtMs = 0;
 
   constructor(
     private readonly cfg: CircuitBreakerConfig,
@@ -43,6 +45,11 @@ export class CircuitBreaker {
 
   get consecutiveFailures(): number {
     return this.consecutive;
+  }
+
+  /** When the circuit last went back to closed (epoch ms; 0 = never opened). */
+  get lastClosedAt(): number {
+    return this.closedAtMs;
   }
 
   /** When the circuit last opened (epoch ms) or null. */
@@ -116,13 +123,40 @@ export class CircuitBreaker {
     if (this.stateValue !== 'closed') this.transition('closed', reason);
   }
 
-  /** Lets a successful background probe shorten an open circuit's wait: open -> half_open (real traffic confirms). */
-  probeSucceeded(): void {
+  /**
+   * A trial health probe (reachability plus a one-token completion) succeeded: it is a successful trial (issue 12).
+   * open -> half_open (the probe ends the open wait early), and in half_open it counts as one succeeded trial, so
+   * `halfOpenMaxCalls` passed trials (probes or requests) close the circuit without user traffic. No effect while closed.
+   * @returns true while the circuit is still half-open and wants another trial
+   */
+  probeSucceeded(): boolean {
+    if (this.stateValue === 'closed') return false;
     if (this.stateValue === 'open') {
       this.trialsAdmitted = 0;
       this.trialsSucceeded = 0;
       this.transition('half_open', 'health probe succeeded');
     }
+    this.trialsSucceeded++;
+    this.trialsAdmitted++;
+    if (this.trialsSucceeded >= this.cfg.halfOpenMaxCalls) {
+      this.consecutive = 0;
+      this.openedAtMs = null;
+      this.transition('closed', `${this.trialsSucceeded} trial(s) succeeded (health probes and requests)`);
+      return false;
+    }
+    return true;
+  }
+
+  /** A trial health probe failed: a half-open circuit re-opens (a failed trial); closed and open circuits are unchanged. */
+  probeFailed(reason: string): void {
+    if (this.stateValue !== 'half_open') return;
+    this.openedAtMs = this.now();
+    this.transition('open', `trial health probe failed: ${reason}`);
+  }
+
+  /** Trials that succeeded in the current half-open period / trials needed to close (for the status text). */
+  get trialProgress(): { succeeded: number; needed: number } {
+    return { succeeded: this.trialsSucceeded, needed: this.cfg.halfOpenMaxCalls };
   }
 
   /** Restores persisted state at boot (no transition reported). */
@@ -136,6 +170,7 @@ export class CircuitBreaker {
     const from = this.stateValue;
     if (from === to) return;
     this.stateValue = to;
+    if (to === 'closed') this.closedAtMs = this.now();
     this.onTransition({ from, to, reason });
   }
 }

@@ -15,13 +15,14 @@ import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import { EventLogReader } from '../event-log/event-log.reader';
-import { CascadeEngine, type ProviderRuntime, type RoutedStreamEvent } from './cascade-engine';
+import { CascadeEngine, probeTrials, type ProviderRuntime, type RoutedStreamEvent } from './cascade-engine';
 import type { CircuitTransition } from './circuit-breaker';
 import { LlmProviderEntity } from './entities/llm-provider.entity';
 import { ProviderMetricEntity } from './entities/provider-metric.entity';
 import type { CompletionRequest, CompletionResult, RouterConfig } from './llm-router.types';
 import { loadProvidersConfig, resolveProvidersPath } from './providers-config';
 import { RouterPromMetrics } from './router-prom.metrics';
+import { RETRYABLE } from './router.errors';
 
 const SOURCE = 'llm-router';
 const MICRO = 1_000_000;
@@ -41,6 +42,8 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
   private readonly createdAt = new Map<string, string>();
   private flushTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
+  /** Providers whose background probe is in flight (never two at once per provider). */
+  private readonly probing = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private stopped = false;
   private flushing: Promise<void> | null = null;
@@ -164,6 +167,17 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
       allowCloudFallback: e.config.allowCloudFallback,
       budget: { dailyUsd: e.config.cloudDailyBudgetUsd, spentTodayUsd: round6(e.cloudSpentToday()), exhausted: e.budgetExhausted() },
       providers,
+      retryPolicy: {
+        timeoutMs: e.config.timeoutMs,
+        maxRetries: e.config.maxRetries,
+        retryBaseDelayMs: e.config.retryBaseDelayMs,
+        retryMaxDelayMs: e.config.retryMaxDelayMs,
+        maxRetryAfterMs: e.config.maxRetryAfterMs,
+        retryOn: [...RETRYABLE],
+        circuitBreaker: { ...e.config.circuitBreaker },
+        healthCheck: { ...e.config.healthCheck },
+        providers: e.providers.map((p) => ({ name: p.cfg.name, timeoutMs: p.cfg.timeoutMs, maxRetries: p.cfg.maxRetries })),
+      },
       headSeq,
     };
   }
@@ -252,7 +266,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
         rt.stateDirty = true;
         await this.persistState(rt, changes);
         changes.length = 0;
-        if (r.ok && e.isEnabled(rt)) rt.breaker.probeSucceeded(); // open -> half_open (event written by onCircuit)
+        await probeTrials(e, rt, r); // a passed probe is a trial: open -> half_open -> closed (events written by onCircuit)
         message = r.ok ? `Provider ${name} is reachable (${r.latencyMs} ms)` : `Provider ${name} is not reachable: ${r.error}`;
         break;
       }
@@ -418,14 +432,20 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
     if (this.stopped || !this.engineRef) return;
     await Promise.all(
       this.engineRef.providers
-        .filter((p) => this.engine.isEnabled(p))
+        // a provider whose previous probe (or trial completion, up to its timeout) is still running is skipped
+        .filter((p) => this.engine.isEnabled(p) && !this.probing.has(p.cfg.name))
         .map(async (rt) => {
-          const before = rt.reachable;
-          const r = await this.engine.probe(rt);
-          const changes: RouterProviderStateChangedData[] = [];
-          if (before !== null && before !== r.ok) changes.push({ provider: rt.cfg.name, field: 'reachable', from: before, to: r.ok, reason: r.error ?? 'probe succeeded' });
-          if (changes.length > 0 && !this.stopped) this.track(this.persistState(rt, changes));
-          if (r.ok && this.engine.isEnabled(rt)) rt.breaker.probeSucceeded(); // open -> half_open (event written by onCircuit)
+          this.probing.add(rt.cfg.name);
+          try {
+            const before = rt.reachable;
+            const r = await this.engine.probe(rt);
+            const changes: RouterProviderStateChangedData[] = [];
+            if (before !== null && before !== r.ok) changes.push({ provider: rt.cfg.name, field: 'reachable', from: before, to: r.ok, reason: r.error ?? 'probe succeeded' });
+            if (changes.length > 0 && !this.stopped) this.track(this.persistState(rt, changes));
+            if (!this.stopped) await probeTrials(this.engine, rt, r); // a passed probe is a trial: open -> half_open -> closed (events by onCircuit)
+          } finally {
+            this.probing.delete(rt.cfg.name);
+          }
         }),
     );
   }

@@ -2,6 +2,8 @@ import type { RouterLatencyPoint, RouterProviderMetrics } from '@app/contracts';
 
 const RESERVOIR = 1024;
 const BUCKET_SAMPLES = 512;
+/** Outcomes kept for the status error rate (the last N attempts, with their times). */
+const OUTCOMES = 256;
 
 /** Percentile (nearest-rank) of an unsorted sample; null for an empty one. `q` in 0..1. */
 export function percentile(values: readonly number[], q: number): number | null {
@@ -78,6 +80,10 @@ export class ProviderStats {
   private readonly ring: number[] = [];
   private ringPos = 0;
   private readonly buckets = new Map<number, Bucket>();
+  private readonly outcomeAt = new Float64Array(OUTCOMES);
+  private readonly outcomeOk = new Uint8Array(OUTCOMES);
+  private outcomePos = 0;
+  private outcomeCount = 0;
   /** Buckets changed since the last flush. */
   private readonly dirtyBuckets = new Set<number>();
 
@@ -91,6 +97,10 @@ export class ProviderStats {
   record(ok: boolean, latencyMs: number, tokensIn = 0, tokensOut = 0, costUsd = 0, error: string | null = null): void {
     const t = this.now();
     this.requests++;
+    this.outcomeAt[this.outcomePos] = t;
+    this.outcomeOk[this.outcomePos] = ok ? 1 : 0;
+    this.outcomePos = (this.outcomePos + 1) % OUTCOMES;
+    if (this.outcomeCount < OUTCOMES) this.outcomeCount++;
     if (ok) {
       this.successes++;
       this.lastSuccessAt = new Date(t).toISOString();
@@ -162,15 +172,19 @@ export class ProviderStats {
     };
   }
 
-  /** Error rate over the most recent buckets (last ~5 minutes), used for the degraded status. */
-  recentErrorRate(windowMs = 5 * 60_000): number {
-    const from = this.now() - windowMs;
+  /**
+   * Failed share (0..1) of this process's last attempts (up to 256) within `windowMs` and at or after `sinceMs`
+   * (epoch ms; the status passes the time the circuit last closed, so failures from before a recovery do not keep a
+   * recovered provider "degraded"). 0 when there were none. Attempts before a restart are not included.
+   */
+  recentErrorRate(windowMs = 5 * 60_000, sinceMs = 0): number {
+    const from = Math.max(this.now() - windowMs, sinceMs);
     let req = 0;
     let fail = 0;
-    for (const b of this.buckets.values()) {
-      if (b.start + this.bucketMs < from) continue;
-      req += b.requests;
-      fail += b.failures;
+    for (let i = 0; i < this.outcomeCount; i++) {
+      if (this.outcomeAt[i] < from) continue;
+      req++;
+      if (this.outcomeOk[i] === 0) fail++;
     }
     return req === 0 ? 0 : fail / req;
   }

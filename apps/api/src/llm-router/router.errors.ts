@@ -22,7 +22,8 @@ export type FailureKind =
   | 'aborted'
   | 'unavailable';
 
-const RETRYABLE: ReadonlySet<FailureKind> = new Set<FailureKind>([
+/** Failure kinds the router retries (exported for the retry policy shown on the Router page). */
+export const RETRYABLE: ReadonlySet<FailureKind> = new Set<FailureKind>([
   'connection_refused',
   'connection_reset',
   'timeout',

@@ -144,7 +144,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof fromAuth === 'string' && fromAuth) return this.auth.resolveToken(fromAuth);
     const header = socket.handshake.headers.cookie;
-    return this.auth.resolveToken(header ? fastifyCookie.parse(header)[SESSION_COOKIE] : undefined);
+    return this.auth.resolveToken(header ? fastifyCookie.parse(header)[SESSION_COOKIE] : undefined, 'session');
   }
 
   private onConnection(socket: LiveSocket): void {

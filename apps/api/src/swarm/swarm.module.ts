@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { EventLogModule } from '../event-log/event-log.module';
 import { LlmPersonaExecutor } from './personas/llm-persona-executor';
+import { MemoryModule } from '../memory/memory.module';
 import { LlmRouterModule } from '../llm-router/llm-router.module';
 import { AgentsController } from './agents/agents.controller';
 import { PersonasController } from './personas/personas.controller';
@@ -19,10 +20,10 @@ import { TasksService } from './tasks/tasks.service';
 
 /**
  * Agents, tasks, auctions, personas, messages and operator questions. Exports SwarmService, TasksService and
- * AgentsService. Personas do their work through the LLM router (`PERSONA_EXECUTOR` = LlmPersonaExecutor).
+ * AgentsService and MessagesService (`sendInTx`). Personas do their work through the LLM router (`PERSONA_EXECUTOR` = LlmPersonaExecutor).
  */
 @Module({
-  imports: [EventLogModule, AuthModule, LlmRouterModule],
+  imports: [EventLogModule, AuthModule, LlmRouterModule, MemoryModule],
   controllers: [AgentsController, PersonasController, SwarmController, TasksController, MessagesController, QuestionsController],
   providers: [
     AgentsService,
@@ -34,6 +35,6 @@ import { TasksService } from './tasks/tasks.service';
     LlmPersonaExecutor,
     { provide: PERSONA_EXECUTOR, useExisting: LlmPersonaExecutor },
   ],
-  exports: [SwarmService, TasksService, AgentsService],
+  exports: [SwarmService, TasksService, AgentsService, MessagesService],
 })
 export class SwarmModule {}

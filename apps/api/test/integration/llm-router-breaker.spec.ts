@@ -140,7 +140,7 @@ describe.each(databaseKinds())('llm-router background health probes (%s)', (db) 
     await upstream.stop();
   });
 
-  it('probes in the background (never blocking start-up), reports reachability changes, and a passed probe half-opens an open circuit', async () => {
+  it('probes in the background (never blocking start-up), reports reachability changes, and a passed probe closes an open circuit without traffic', async () => {
     await waitFor(async () => (await provider()).reachable === true);
     expect(upstream.requests.some((r) => r.method === 'GET' && r.path === '/api/tags')).toBe(true);
     await upstream.stop();
@@ -149,11 +149,16 @@ describe.each(databaseKinds())('llm-router background health probes (%s)', (db) 
     await request(t.url).post('/api/router/complete').set(auth()).send({ messages: [{ role: 'user', content: 'x' }] }).expect(503);
     expect((await provider()).circuitState).toBe('open');
     await upstream.start();
-    // recovery_timeout is 60 s, but the passed probe moves the circuit to half-open so real traffic can confirm
-    await waitFor(async () => (await provider()).circuitState === 'half_open');
+    // recovery_timeout is 60 s, but a passed probe is a successful trial (issue 12): open -> half_open -> closed with
+    // no user traffic at all (the trial is a one-token completion sent by the probe)
+    const chatsBefore = upstream.chatRequests().length;
+    await waitFor(async () => (await provider()).circuitState === 'closed');
+    const trials = upstream.chatRequests().slice(chatsBefore);
+    expect(trials.length).toBe(1); // half_open_max_calls: 1
+    expect(trials[0].body).toMatchObject({ options: { num_predict: 1 }, messages: [{ role: 'user', content: 'ping' }] });
+    expect(await provider()).toMatchObject({ status: 'healthy', reachable: true });
     const ok = await request(t.url).post('/api/router/complete').set(auth()).send({ messages: [{ role: 'user', content: 'x' }] }).expect(200);
     expect(ok.body.provider).toBe('probed');
-    expect((await provider()).circuitState).toBe('closed');
     const changes = await waitFor(async () => {
       const r = await request(t.url).get('/api/events?type=router.provider_state_changed&limit=50').set(auth()).expect(200);
       const items = (r.body.items as { seq: number; data: { field: string; to: unknown } }[]).sort((a, b) => a.seq - b.seq).map((e) => `${e.data.field}:${String(e.data.to)}`);

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { hash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import request from 'supertest';
@@ -7,8 +8,13 @@ import { startTestApp, type TestApp } from '../support/test-app';
 import { FakeLlmServer, startFake } from '../support/fakes/fake-llm-server';
 import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 
-/** The real 260K-parameter GGUF model (writes children's stories): we assert on mechanics, never on content. */
-const MODEL = process.env.STORIES_GGUF ?? join(repoRoot(), '..', 'shared', 'models', 'stories260K.gguf');
+/**
+ * The real 260K-parameter GGUF model (writes children's stories), shipped in the repository as a test fixture
+ * (test/fixtures/models/README.md: source, MIT licence, sha256); STORIES_GGUF overrides it. We assert on mechanics,
+ * never on content.
+ */
+const FIXTURE = join(repoRoot(), 'apps', 'api', 'test', 'fixtures', 'models', 'stories260K.gguf');
+const MODEL = process.env.STORIES_GGUF ?? FIXTURE;
 
 describe('llm-router in-process llama-cpp provider (real GGUF model)', () => {
   let t: TestApp;
@@ -16,7 +22,7 @@ describe('llm-router in-process llama-cpp provider (real GGUF model)', () => {
   let client: OpenAI;
 
   beforeAll(async () => {
-    if (!existsSync(MODEL)) throw new Error(`test model missing: ${MODEL} (set STORIES_GGUF)`);
+    if (!existsSync(MODEL)) throw new Error(`test model missing: ${MODEL} (the fixture ships in the repository; STORIES_GGUF overrides it)`);
     fallback = await startFake('ollama', 'fallback');
     const yaml = writeProvidersYaml({
       cascade: fastCascade({ timeout_ms: 30_000, max_retries: 0, circuit_breaker: { failure_threshold: 10, recovery_timeout_ms: 1000, half_open_max_calls: 1 } }),
@@ -34,6 +40,12 @@ describe('llm-router in-process llama-cpp provider (real GGUF model)', () => {
   afterAll(async () => {
     await t?.close(); // disposes the model and stops the worker threads (the process must not abort)
     await fallback?.stop();
+  });
+
+  it('uses the model shipped in the repository by default (a clone without ../shared passes)', () => {
+    expect(existsSync(FIXTURE)).toBe(true);
+    expect(hash('sha256', readFileSync(FIXTURE), 'hex')).toBe('270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d');
+    if (!process.env.STORIES_GGUF) expect(MODEL).toBe(FIXTURE);
   });
 
   it('generates in-process with max_tokens honoured and usage counted', async () => {

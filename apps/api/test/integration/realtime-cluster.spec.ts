@@ -1,15 +1,16 @@
 import { createClient } from 'redis';
 import { eventLog } from '../support/event-log';
 import { Collector, connectLive, subscribe, type LiveSocket } from '../support/live-client';
+import { describeWithRedis, TEST_REDIS_URL } from '../support/services';
 import { createPgDatabase, startTestApp, waitFor, type TestApp } from '../support/test-app';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 /**
  * Scale-out: two API instances share one PostgreSQL database and fan events out through the Socket.IO Redis
  * adapter. A subscriber on either instance receives what the other appends; a revoked key is dropped everywhere.
  */
-describe('realtime across instances (PostgreSQL + Redis adapter)', () => {
+describeWithRedis('realtime across instances (PostgreSQL + Redis adapter)', () => {
   let pg: { url: string; drop(): Promise<void> };
   let a: TestApp;
   let b: TestApp;
@@ -17,7 +18,7 @@ describe('realtime across instances (PostgreSQL + Redis adapter)', () => {
 
   beforeAll(async () => {
     const redis = createClient({ url: REDIS_URL });
-    await redis.connect(); // fails the suite when Redis is missing: it is a required service
+    await redis.connect(); // reachable (describeWithRedis probed it): a failure here is a real error
     await redis.quit();
     pg = await createPgDatabase();
     a = await startTestApp({ DATABASE_URL: pg.url, REDIS_URL });

@@ -87,6 +87,7 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
       'task.started',
       'tool.called',
       'tool.completed',
+      'memory.stored', // the persona stores its result in memory before the task completes
       'task.completed',
     ]);
     const bySource = (type: string) => events.filter((e) => e.type === type).map((e) => e.source);
@@ -132,6 +133,7 @@ describe.each(databaseKinds())('swarm personas (%s)', (db) => {
       'task.started',
       'tool.called',
       'tool.completed',
+      'memory.stored',
       'task.completed',
     ]);
   });

@@ -98,11 +98,20 @@ export async function createKeyWithPassword(url: string, username: string, passw
   return res.body.key as string;
 }
 
-/** Creates a user of `role` and returns an API key for it. */
+/**
+ * Creates a user of `role` and returns an API key bound to it: an operator creates its own (cookie login); a viewer,
+ * who is read-only and may not create keys, gets one from the admin (`userId`).
+ */
 export async function createUserKey(t: TestApp, role: 'operator' | 'viewer', username = `${role}${Date.now()}`): Promise<string> {
   const password = 'a-long-test-password';
-  await request(t.url).post('/api/users').set('authorization', `Bearer ${t.adminKey}`).send({ username, password, role }).expect(201);
-  return createKeyWithPassword(t.url, username, password, role);
+  const user = await request(t.url).post('/api/users').set('authorization', `Bearer ${t.adminKey}`).send({ username, password, role }).expect(201);
+  if (role === 'operator') return createKeyWithPassword(t.url, username, password, role);
+  const res = await request(t.url)
+    .post('/api/api-keys')
+    .set('authorization', `Bearer ${t.adminKey}`)
+    .send({ label: `test-${role}`, role, userId: user.body.id })
+    .expect(201);
+  return res.body.key as string;
 }
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */

@@ -6,6 +6,7 @@ import { authKeys } from '../features/auth/api/auth.queries';
 import { useMe } from '../features/auth/hooks/useAuth';
 import { setUnauthorizedHandler } from '../lib/api-client';
 import { RealtimeProvider } from '../lib/realtime-react';
+import { AgentPage } from '../pages/AgentPage';
 import { EventsPage } from '../pages/EventsPage';
 import { LivePage } from '../pages/LivePage';
 import { LoginPage } from '../pages/LoginPage';
@@ -13,6 +14,7 @@ import { MobilePage } from '../pages/MobilePage';
 import { QuestionsPage } from '../pages/QuestionsPage';
 import { RouterPage } from '../pages/RouterPage';
 import { SettingsPage } from '../pages/SettingsPage';
+import { TaskPage } from '../pages/TaskPage';
 import { AppShell } from './AppShell';
 
 /** Session gate + routes. Logged out: the login form on any route. */
@@ -53,6 +55,8 @@ export function App() {
                 <Route path="/events" element={<EventsPage />} />
                 <Route path="/questions" element={<QuestionsPage />} />
                 <Route path="/router" element={<RouterPage />} />
+                <Route path="/tasks/:id" element={<TaskPage />} />
+                <Route path="/agents/:id" element={<AgentPage />} />
                 <Route path="/settings" element={<SettingsPage />} />
                 <Route path="*" element={<Navigate to="/" replace />} />
               </Routes>

@@ -1,3 +1,4 @@
+import './shell.css';
 import type { ReactNode } from 'react';
 import { NavLink } from 'react-router-dom';
 import type { Principal } from '@app/contracts';

@@ -1,3 +1,4 @@
+import './mobile.css';
 import { Link } from 'react-router-dom';
 import { MOBILE_EVENT_TYPES } from '@app/contracts';
 import { ErrorText } from '../components/ui/ErrorText';

@@ -4,12 +4,13 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsOptional,
   IsString,
+  IsUUID,
   Matches,
   MaxLength,
   MinLength,
 } from 'class-validator';
+import { Optional } from '../../common/validation';
 import {
   ROLES,
   type ApiKeyDto,
@@ -63,9 +64,9 @@ export class CreateUserDto implements CreateUserRequest {
 }
 
 export class UpdateUserDto implements UpdateUserRequest {
-  @ApiPropertyOptional({ enum: USER_ROLES }) @IsOptional() @IsIn(USER_ROLES) role?: UserRole;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(10) @MaxLength(256) password?: string;
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() disabled?: boolean;
+  @ApiPropertyOptional({ enum: USER_ROLES }) @Optional() @IsIn(USER_ROLES) role?: UserRole;
+  @ApiPropertyOptional() @Optional() @IsString() @MinLength(10) @MaxLength(256) password?: string;
+  @ApiPropertyOptional() @Optional() @IsBoolean() disabled?: boolean;
 }
 
 export class ApiKeyResponseDto implements ApiKeyDto {
@@ -86,10 +87,13 @@ export class CreateApiKeyDto implements CreateApiKeyRequest {
   @IsIn(ROLES)
   role: Role;
   @ApiPropertyOptional({ description: 'Agent the key is bound to (role agent only)' })
-  @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @Optional() @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   agentId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) agentName?: string;
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) capabilities?: string[];
+  @ApiPropertyOptional() @Optional() @IsString() @MaxLength(64) agentName?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Admins only: the user the key is bound to (default: you)' })
+  @Optional() @IsUUID()
+  userId?: string;
+  @ApiPropertyOptional({ type: [String] }) @Optional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) capabilities?: string[];
 }
 
 export class CreateApiKeyResponseDto implements CreateApiKeyResponse {

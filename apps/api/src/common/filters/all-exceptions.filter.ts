@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { ErrorResponse } from '@app/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../app-error';
+import { isClientAbort, requestErrorBody } from '../http-edge';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'request/bad_request',
@@ -21,9 +22,11 @@ export type ErrorSink = (info: { method: string; path: string; message: string }
 
 /**
  * Renders every error as `{ statusCode, code, message }`. Unexpected errors (5xx that are not an AppError) are logged
- * with their stack (never request bodies) and reported to `sink` as method + route path + error message; clients only
- * see "Internal server error". An AppError with a 5xx status (503 all providers failed, 503 shutting down) is a
- * handled condition: one warning line, its code and message go to the client.
+ * with their stack (never request bodies) and, for authenticated requests only, reported to `sink` as method + route
+ * path + error message (anonymous traffic never writes to the event log); clients only see "Internal server error".
+ * An AppError with a 5xx status (503 all providers failed, 503 shutting down) is a handled condition: one warning
+ * line, its code and message go to the client. Fastify's request errors (FST_ERR_*, 4xx statusCode) keep their 4xx
+ * with a `request/...` code; a client that went away mid-request (aborted upload) is a debug line, nothing else.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -35,14 +38,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') return;
     const res = host.switchToHttp().getResponse<FastifyReply>();
     const req = host.switchToHttp().getRequest<FastifyRequest>();
-    const body = this.toBody(exception);
     const path = req.routeOptions?.url ?? req.url.split('?')[0];
+    if (!(exception instanceof HttpException) && !(exception instanceof AppError) && isClientAbort(exception, req)) {
+      this.logger.debug(`${req.method} ${path}: client aborted the request`);
+      if (!res.raw.destroyed && !res.sent) void res.status(400).send({ statusCode: 400, code: 'request/aborted', message: 'The request was aborted' });
+      return;
+    }
+    const body = this.toBody(exception);
     if (body.statusCode >= 500 && exception instanceof AppError) {
       // a handled condition with its own code (e.g. 503 router/all_providers_failed): one line, no stack, no event
       this.logger.warn(`${req.method} ${path} -> ${body.statusCode} ${body.code}: ${body.message.slice(0, 300)}`);
     } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-      this.sink?.({ method: req.method, path, message: (exception instanceof Error ? exception.message : String(exception)).slice(0, 300) });
+      if ((req as { principal?: unknown }).principal) {
+        this.sink?.({ method: req.method, path, message: (exception instanceof Error ? exception.message : String(exception)).slice(0, 300) });
+      }
     }
     if (res.sent || res.raw.headersSent) {
       if (!res.raw.writableEnded) res.raw.end();
@@ -63,6 +73,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const code = (typeof resp === 'object' && resp.code) || STATUS_CODES[status] || 'request/error';
       return { statusCode: status, code, message };
     }
+    const request = requestErrorBody(exception);
+    if (request) return request;
     return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, code: 'server/internal', message: 'Internal server error' };
   }
 }

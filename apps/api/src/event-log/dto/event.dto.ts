@@ -4,15 +4,14 @@ import {
   ArrayMaxSize,
   IsIn,
   IsInt,
-  IsISO8601,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
+import { Optional, IsTimestamp, MaxSeq } from '../../common/validation';
 import {
   DOMAIN_CHANNELS,
   EVENT_TYPES,
@@ -33,55 +32,55 @@ const toList = ({ value }: { value: unknown }) =>
 /** Filters for `GET /api/events` and the export. */
 export class EventQueryDto {
   @ApiPropertyOptional({ description: 'Event type(s), comma-separated', example: 'task.created,task.assigned' })
-  @IsOptional() @Transform(toList) @ArrayMaxSize(50) @IsIn(EVENT_TYPES, { each: true })
+  @Optional() @Transform(toList) @ArrayMaxSize(50) @IsIn(EVENT_TYPES, { each: true })
   type?: string[];
 
-  @ApiPropertyOptional({ example: 'coordinator' }) @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional({ example: 'coordinator' }) @Optional() @IsString() @MaxLength(100)
   source?: string;
 
-  @ApiPropertyOptional({ enum: DOMAIN_CHANNELS }) @IsOptional() @IsIn(DOMAIN_CHANNELS)
+  @ApiPropertyOptional({ enum: DOMAIN_CHANNELS }) @Optional() @IsIn(DOMAIN_CHANNELS)
   channel?: string;
 
-  @ApiPropertyOptional() @IsOptional() @Matches(ID, { message: 'agentId must be an id' })
+  @ApiPropertyOptional() @Optional() @Matches(ID, { message: 'agentId must be an id' })
   agentId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @Matches(ID, { message: 'taskId must be an id' })
+  @ApiPropertyOptional() @Optional() @Matches(ID, { message: 'taskId must be an id' })
   taskId?: string;
 
   @ApiPropertyOptional({ description: 'ISO-8601, inclusive', example: '2026-11-21T00:00:00.000Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Optional() @IsTimestamp()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'ISO-8601, exclusive' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'ISO-8601, exclusive' }) @Optional() @IsTimestamp()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'Cursor: events with seq < before (newest first)' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @ApiPropertyOptional({ description: 'Cursor: events with seq < before (newest first)', maximum: Number.MAX_SAFE_INTEGER })
+  @Optional() @Type(() => Number) @IsInt() @Min(0) @MaxSeq()
   before?: number;
 
-  @ApiPropertyOptional({ description: 'Cursor: events with seq > after (oldest first)' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0)
+  @ApiPropertyOptional({ description: 'Cursor: events with seq > after (oldest first)', maximum: Number.MAX_SAFE_INTEGER })
+  @Optional() @Type(() => Number) @IsInt() @Min(0) @MaxSeq()
   after?: number;
 
   @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Optional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 }
 
 export class ExportQueryDto extends EventQueryDto {
-  @ApiPropertyOptional({ enum: ['ndjson', 'csv'], default: 'ndjson' }) @IsOptional() @IsIn(['ndjson', 'csv'])
+  @ApiPropertyOptional({ enum: ['ndjson', 'csv'], default: 'ndjson' }) @Optional() @IsIn(['ndjson', 'csv'])
   format?: 'ndjson' | 'csv';
 }
 
 export class SummaryQueryDto {
   @ApiPropertyOptional({ description: 'Window length in minutes ending now (ignored when from is given)', default: 60 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(525600)
+  @Optional() @Type(() => Number) @IsInt() @Min(1) @Max(525600)
   minutes?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional() @Optional() @IsTimestamp()
   from?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional() @Optional() @IsTimestamp()
   to?: string;
 }
 
@@ -90,10 +89,10 @@ export class IngestEventDto implements IngestEventRequest {
   @ApiProperty({ enum: INGESTIBLE_EVENT_TYPES, example: 'tool.called' }) @IsIn(INGESTIBLE_EVENT_TYPES)
   type: IngestibleEventType;
 
-  @ApiPropertyOptional() @IsOptional() @Matches(ID, { message: 'taskId must be an id' })
+  @ApiPropertyOptional() @Optional() @Matches(ID, { message: 'taskId must be an id' })
   taskId?: string;
 
-  @ApiPropertyOptional({ example: { tool: 'web_search', input: 'lightning fees' } }) @IsOptional() @IsObject()
+  @ApiPropertyOptional({ example: { tool: 'web_search', input: 'lightning fees' } }) @Optional() @IsObject()
   data?: Record<string, unknown>;
 }
 

@@ -9,6 +9,7 @@ import type {
   RouterProviderMetrics,
   RouterProviderStatus,
   RouterProviderType,
+  RouterRetryPolicyDto,
   RouterStatusDto,
   RouterTier,
 } from '@app/contracts';
@@ -56,6 +57,14 @@ export class RouterProviderResponseDto implements RouterProviderDto {
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Why it cannot be used right now (disabled, missing env var, cloud not allowed, ...)' })
   disabledReason: string | null;
   @ApiProperty({ enum: PROVIDER_STATUSES, example: 'healthy' }) status: RouterProviderStatus;
+  @ApiProperty({ example: 'serving', description: 'One sentence explaining status (the only status text the dashboard shows)' }) statusReason: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ollama-local accepted the connection but did not answer within 30000 ms: ...',
+    description: 'How to fix the latest failure, by failure class (timeout, refused, 5xx, missing model, ...); null when fine',
+  })
+  hint: string | null;
   @ApiProperty({ enum: CIRCUIT_STATES, example: 'closed' }) circuitState: CircuitState;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null }) circuitOpenedAt: string | null;
   @ApiProperty({ type: Boolean, nullable: true, example: true, description: 'Last background probe; null before the first one' }) reachable: boolean | null;
@@ -65,6 +74,37 @@ export class RouterProviderResponseDto implements RouterProviderDto {
   @ApiProperty({ type: String, nullable: true, example: 'http://127.0.0.1:11434', description: 'Without credentials or query (model file for llama-cpp)' })
   endpoint: string | null;
   @ApiProperty({ type: RouterProviderMetricsDto }) metrics: RouterProviderMetricsDto;
+}
+
+export class RouterCircuitBreakerConfigDto {
+  @ApiProperty({ example: 5, description: 'Consecutive failures that open the circuit' }) failureThreshold: number;
+  @ApiProperty({ example: 30000, description: 'ms before an open circuit goes half-open' }) recoveryTimeoutMs: number;
+  @ApiProperty({ example: 1 }) halfOpenMaxCalls: number;
+}
+
+export class RouterHealthCheckConfigDto {
+  @ApiProperty({ example: 30000, description: 'ms between background probes' }) intervalMs: number;
+  @ApiProperty({ example: 5000, description: 'ms' }) timeoutMs: number;
+}
+
+/** Per-provider timeout / retries (after overrides). */
+export class RouterProviderRetryDto {
+  @ApiProperty({ example: 'ollama-local' }) name: string;
+  @ApiProperty({ example: 30000, description: 'ms per attempt' }) timeoutMs: number;
+  @ApiProperty({ example: 2 }) maxRetries: number;
+}
+
+/** How failed attempts are retried and when circuits open (from providers.yaml). Times ms. */
+export class RouterRetryPolicyResponseDto implements RouterRetryPolicyDto {
+  @ApiProperty({ example: 30000 }) timeoutMs: number;
+  @ApiProperty({ example: 2, description: 'Retries after the first attempt, per provider, while the circuit is closed' }) maxRetries: number;
+  @ApiProperty({ example: 250 }) retryBaseDelayMs: number;
+  @ApiProperty({ example: 4000 }) retryMaxDelayMs: number;
+  @ApiProperty({ example: 10000 }) maxRetryAfterMs: number;
+  @ApiProperty({ type: [String], example: ['connection_refused', 'timeout', 'http_5xx'] }) retryOn: string[];
+  @ApiProperty({ type: RouterCircuitBreakerConfigDto }) circuitBreaker: RouterCircuitBreakerConfigDto;
+  @ApiProperty({ type: RouterHealthCheckConfigDto }) healthCheck: RouterHealthCheckConfigDto;
+  @ApiProperty({ type: [RouterProviderRetryDto] }) providers: RouterProviderRetryDto[];
 }
 
 /** Cloud spend budget of the current UTC day. */
@@ -85,6 +125,7 @@ export class RouterStatusResponseDto implements RouterStatusDto {
   @ApiProperty({ example: false }) allowCloudFallback: boolean;
   @ApiProperty({ type: RouterBudgetDto }) budget: RouterBudgetDto;
   @ApiProperty({ type: [RouterProviderResponseDto] }) providers: RouterProviderResponseDto[];
+  @ApiProperty({ type: RouterRetryPolicyResponseDto }) retryPolicy: RouterRetryPolicyResponseDto;
   @ApiProperty({ example: 1234, description: 'Event-log head seq read before the snapshot' }) headSeq: number;
 }
 
@@ -112,17 +153,6 @@ export class RouterMetricsResponseDto implements RouterMetricsDto {
   @ApiProperty({ example: 60, description: 'Seconds covered by each series point' }) bucketSeconds: number;
   @ApiProperty({ type: [RouterProviderSeriesDto] }) providers: RouterProviderSeriesDto[];
   @ApiProperty({ example: 1234 }) headSeq: number;
-}
-
-export class RouterCircuitBreakerConfigDto {
-  @ApiProperty({ example: 5, description: 'Consecutive failures that open the circuit' }) failureThreshold: number;
-  @ApiProperty({ example: 30000, description: 'ms before an open circuit goes half-open' }) recoveryTimeoutMs: number;
-  @ApiProperty({ example: 1 }) halfOpenMaxCalls: number;
-}
-
-export class RouterHealthCheckConfigDto {
-  @ApiProperty({ example: 30000, description: 'ms between background probes' }) intervalMs: number;
-  @ApiProperty({ example: 5000, description: 'ms' }) timeoutMs: number;
 }
 
 /** A provider as configured (no URL, no key). */

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { Optional } from '../../common/validation';
 import type { RouterChatMessage, RouterCompleteRequest, RouterControlAction } from '@app/contracts';
 
 export const MAX_MESSAGES = 200;
@@ -28,21 +29,21 @@ export class RouterCompleteDto implements RouterCompleteRequest {
   messages: ChatMessageDto[];
 
   @ApiPropertyOptional({ description: 'Model name, `provider/model`, or `auto` (default: each provider\'s default in priority order)', maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   model?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 2, default: 0.7 })
-  @IsOptional()
+  @Optional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(2)
   temperature?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_TOKENS_LIMIT })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(MAX_TOKENS_LIMIT)

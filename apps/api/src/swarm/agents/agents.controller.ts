@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AgentDto, CreateApiKeyResponse, EnrollAgentResponse, ListResponse, Principal } from '@app/contracts';
 import { ApiErrors } from '../../common/decorators/api-errors.decorator';
@@ -67,6 +67,7 @@ export class AgentsController {
 
   @Post()
   @Roles('operator')
+  @Header('Cache-Control', 'no-store') // the response holds the new key
   @ApiOperation({ summary: 'Enroll an external agent and create its agent-bound API key (returned once)' })
   @ApiCreatedResponse({ type: EnrollAgentResponseDto })
   @ApiErrors(400, 401, 403, 409)
@@ -76,6 +77,7 @@ export class AgentsController {
 
   @Post(':id/keys')
   @Roles('operator')
+  @Header('Cache-Control', 'no-store') // the response holds the new key
   @ApiOperation({ summary: 'Create another API key for an external agent (returned once)' })
   @ApiCreatedResponse({ type: AgentKeyResponseDto })
   @ApiErrors(400, 401, 403, 404)

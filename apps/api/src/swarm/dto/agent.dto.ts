@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { Optional } from '../../common/validation';
 import {
   AGENT_STATUSES,
   PERSONA_IDS,
@@ -27,13 +28,13 @@ export class EnrollAgentDto implements EnrollAgentRequest {
   name: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: 32, example: ['research', 'coding'] })
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @Matches(CAPABILITY, { each: true, message: 'each capability must be 1-64 letters, digits, space _ . : -' })
+  @Optional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @Matches(CAPABILITY, { each: true, message: 'each capability must be 1-64 letters, digits, space _ . : -' })
   capabilities?: string[];
 }
 
 export class JoinDto implements JoinRequest {
   @ApiPropertyOptional({ type: [String], maxItems: 32, example: ['research'] })
-  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @Matches(CAPABILITY, { each: true, message: 'each capability must be 1-64 letters, digits, space _ . : -' })
+  @Optional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @Matches(CAPABILITY, { each: true, message: 'each capability must be 1-64 letters, digits, space _ . : -' })
   capabilities?: string[];
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Optional } from '../../common/validation';
 import type { AgentMessageDto, ListResponse, SendMessageRequest } from '@app/contracts';
 import { ID_PATTERN } from '../../common/pipes/id-param.pipe';
 
@@ -15,13 +16,13 @@ export class SendMessageDto implements SendMessageRequest {
 
 export class MessageQueryDto {
   @ApiPropertyOptional({ description: 'Messages from or to this agent (agents always see only their own)' })
-  @IsOptional() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
+  @Optional() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
   agentId?: string;
 
-  @ApiPropertyOptional({ enum: ['sent', 'delivered'] }) @IsOptional() @IsIn(['sent', 'delivered'])
+  @ApiPropertyOptional({ enum: ['sent', 'delivered'] }) @Optional() @IsIn(['sent', 'delivered'])
   status?: 'sent' | 'delivered';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @Optional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
 

@@ -7,8 +7,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -16,6 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { Optional, IsTimestamp } from '../../common/validation';
 import type { AnswerQuestionRequest, AskQuestionRequest, ListResponse, QuestionDto, QuestionStatus } from '@app/contracts';
 import { ID_PATTERN } from '../../common/pipes/id-param.pipe';
 
@@ -29,14 +28,14 @@ export class AskQuestionDto implements AskQuestionRequest {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(20) @IsString({ each: true }) @MinLength(1, { each: true }) @MaxLength(200, { each: true })
   options: string[];
 
-  @ApiPropertyOptional({ default: false, description: 'Several options may be chosen' }) @IsOptional() @IsBoolean()
+  @ApiPropertyOptional({ default: false, description: 'Several options may be chosen' }) @Optional() @IsBoolean()
   multiple?: boolean;
 
-  @ApiPropertyOptional({ description: 'Task the question is about' }) @IsOptional() @Matches(ID_PATTERN, { message: 'taskId must match ^[A-Za-z0-9_-]{1,64}$' })
+  @ApiPropertyOptional({ description: 'Task the question is about' }) @Optional() @Matches(ID_PATTERN, { message: 'taskId must match ^[A-Za-z0-9_-]{1,64}$' })
   taskId?: string;
 
   @ApiPropertyOptional({ description: 'ISO time after which the question expires unanswered (future, <= 30 days)', example: '2026-11-21T12:00:00.000Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @Optional() @IsTimestamp()
   deadline?: string;
 }
 
@@ -47,10 +46,10 @@ export class AnswerQuestionDto implements AnswerQuestionRequest {
 }
 
 export class QuestionQueryDto {
-  @ApiPropertyOptional({ enum: QUESTION_STATUSES }) @IsOptional() @IsIn(QUESTION_STATUSES)
+  @ApiPropertyOptional({ enum: QUESTION_STATUSES }) @Optional() @IsIn(QUESTION_STATUSES)
   status?: QuestionStatus;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @Optional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
 

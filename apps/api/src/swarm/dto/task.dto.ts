@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Optional } from '../../common/validation';
 import {
   TASK_STATUSES,
   type BidDto,
@@ -24,11 +25,11 @@ export class CreateTaskDto implements CreateTaskRequest {
   description: string;
 
   @ApiPropertyOptional({ description: 'Assign directly to this agent (no auction)', example: 'persona-echo' })
-  @IsOptional() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
+  @Optional() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
   agentId?: string;
 
   @ApiPropertyOptional({ description: 'Auction window in ms (default AUCTION_WINDOW_MS)', minimum: 100, maximum: 3_600_000, example: 15000 })
-  @IsOptional() @IsInt() @Min(100) @Max(3_600_000)
+  @Optional() @IsInt() @Min(100) @Max(3_600_000)
   auctionWindowMs?: number;
 }
 
@@ -49,7 +50,7 @@ export class FailTaskDto implements FailTaskRequest {
 }
 
 export class CancelTaskDto implements CancelTaskRequest {
-  @ApiPropertyOptional({ example: 'no longer needed', maxLength: 10_000 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(10_000)
+  @ApiPropertyOptional({ example: 'no longer needed', maxLength: 10_000 }) @Optional() @IsString() @MinLength(1) @MaxLength(10_000)
   reason?: string;
 }
 
@@ -57,18 +58,18 @@ export class TaskProgressDto implements TaskProgressRequest {
   @ApiProperty({ example: 'fetched 3 of 5 sources', maxLength: 1000 }) @IsString() @MinLength(1) @MaxLength(1000)
   message: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, example: 0.6 }) @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  @ApiPropertyOptional({ minimum: 0, maximum: 1, example: 0.6 }) @Optional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
   fraction?: number;
 }
 
 export class TaskQueryDto {
-  @ApiPropertyOptional({ enum: TASK_STATUSES }) @IsOptional() @IsIn(TASK_STATUSES)
+  @ApiPropertyOptional({ enum: TASK_STATUSES }) @Optional() @IsIn(TASK_STATUSES)
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ description: 'Assigned agent' }) @IsOptional() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
+  @ApiPropertyOptional({ description: 'Assigned agent' }) @Optional() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
   agentId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @Optional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit?: number;
 }
 

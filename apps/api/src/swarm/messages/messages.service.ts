@@ -5,6 +5,7 @@ import { DataSource, type FindOptionsWhere } from 'typeorm';
 import { nowIso } from '../../common/time.util';
 import { EventLogWriter } from '../../event-log/event-log.writer';
 import { EventLogReader } from '../../event-log/event-log.reader';
+import type { WriteContext } from '../../event-log/event-log.types';
 import { AgentMessageEntity } from '../entities/agent-message.entity';
 import { AgentEntity } from '../entities/agent.entity';
 import { swarmError } from '../swarm.errors';
@@ -48,31 +49,38 @@ export class MessagesService {
    * @throws AppError `swarm/agent_not_found` (404) for an unknown recipient.
    */
   async send(actor: Actor, toAgentId: string, body: string): Promise<AgentMessageDto> {
-    const msg = await this.events.write(async (tx) => {
-      if (!(await tx.manager.exists(AgentEntity, { where: { id: toAgentId } }))) {
-        throw swarmError('swarm/agent_not_found', `Agent ${toAgentId} not found`, 404);
-      }
-      const now = nowIso();
-      const row: AgentMessageEntity = {
-        id: randomUUID(),
-        fromAgentId: actor.agentId,
-        toAgentId,
-        body,
-        status: 'sent',
-        createdAt: now,
-        deliveredAt: null,
-        updatedAt: now,
-      };
-      await tx.manager.insert(AgentMessageEntity, row);
-      tx.append({
-        type: 'message.sent',
-        source: actor.agentId ? agentSource(actor.agentId) : 'coordinator',
-        agentId: toAgentId,
-        data: { messageId: row.id, fromAgentId: actor.agentId, toAgentId, bodyPreview: preview(body), by: actorLabel(actor) },
-      });
-      return row;
-    });
+    const msg = await this.events.write((tx) => this.sendInTx(tx, actor, toAgentId, body));
     return toMessageDto(msg);
+  }
+
+  /**
+   * `send` inside another module's unit of work (the upgrade queue tells a proposing agent why its proposal was
+   * rejected): inserts the message and appends `message.sent` in `tx`.
+   * @throws AppError `swarm/agent_not_found` (404) for an unknown recipient (nothing written).
+   */
+  async sendInTx(tx: WriteContext, actor: Actor, toAgentId: string, body: string): Promise<AgentMessageEntity> {
+    if (!(await tx.manager.exists(AgentEntity, { where: { id: toAgentId } }))) {
+      throw swarmError('swarm/agent_not_found', `Agent ${toAgentId} not found`, 404);
+    }
+    const now = nowIso();
+    const row: AgentMessageEntity = {
+      id: randomUUID(),
+      fromAgentId: actor.agentId,
+      toAgentId,
+      body,
+      status: 'sent',
+      createdAt: now,
+      deliveredAt: null,
+      updatedAt: now,
+    };
+    await tx.manager.insert(AgentMessageEntity, row);
+    tx.append({
+      type: 'message.sent',
+      source: actor.agentId ? agentSource(actor.agentId) : 'coordinator',
+      agentId: toAgentId,
+      data: { messageId: row.id, fromAgentId: actor.agentId, toAgentId, bodyPreview: preview(body), by: actorLabel(actor) },
+    });
+    return row;
   }
 
   /**

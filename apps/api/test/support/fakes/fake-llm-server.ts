@@ -57,6 +57,11 @@ export class FakeLlmServer {
   latencyMs = 0;
   /** Delay between streamed pieces (ms). */
   chunkDelayMs = 0;
+  /**
+   * Ollama only: the models pulled on this server (`/api/tags` lists them as `name:latest`), and a chat for any other
+   * model answers like Ollama: 404 `{"error":"model \"x\" not found, try pulling it first"}`. null = any model.
+   */
+  pulledModels: string[] | null = null;
   /** Every request received (chat, tags, models). Disable with `record = false` for benchmarks. */
   readonly requests: RecordedRequest[] = [];
   record = true;
@@ -132,6 +137,7 @@ export class FakeLlmServer {
     this.latencyMs = 0;
     this.chunkDelayMs = 0;
     this.reply = `Hello from ${this.name}`;
+    this.pulledModels = null;
     return this;
   }
 
@@ -160,13 +166,20 @@ export class FakeLlmServer {
     if (req.method !== 'POST' || path !== chatPath) return this.json(res, 404, { error: `not found: ${req.method} ${path}` });
     this.chatCount++;
     if (!body || !Array.isArray((body as ChatBody).messages)) return this.json(res, 400, this.errorObject('messages is required'));
+    const model = String((body as ChatBody).model ?? '');
+    if (this.kind === 'ollama' && this.pulledModels && !this.pulledModels.some((m) => m === model || `${m}:latest` === model || m === `${model}:latest`)) {
+      return this.json(res, 404, { error: `model "${model}" not found, try pulling it first` });
+    }
     const fault = this.queue.shift() ?? this.persistent;
     if (this.latencyMs > 0) await delay(this.latencyMs);
     await this.chat(body as ChatBody, res, fault);
   }
 
   private modelList(): unknown {
-    if (this.kind === 'ollama') return { models: [{ name: 'llama3.2:latest', model: 'llama3.2:latest', size: 1 }] };
+    if (this.kind === 'ollama') {
+      const names = (this.pulledModels ?? ['llama3.2']).map((m) => (m.includes(':') ? m : `${m}:latest`));
+      return { models: names.map((n) => ({ name: n, model: n, size: 1 })) };
+    }
     if (this.kind === 'openai') return { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1, owned_by: 'fake' }] };
     return { data: [{ type: 'model', id: 'claude-3-5-haiku-latest', display_name: 'Claude' }], has_more: false };
   }

@@ -1,3 +1,4 @@
+import '../auth.css';
 import { useState, type FormEvent } from 'react';
 import type { Role } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
@@ -10,7 +11,10 @@ const RANK: Record<Role, number> = { viewer: 0, agent: 0, operator: 1, admin: 2 
 
 type ApiKeysPanelProps = { role: Role };
 
-/** API keys: create (the key is shown once), list with prefix/role/last use, revoke. */
+/**
+ * API keys: create (the key is shown once), list with prefix/role/last use, revoke. Viewers are read-only: they see
+ * their keys but cannot create or revoke (an admin creates a viewer's key).
+ */
 export function ApiKeysPanel({ role }: ApiKeysPanelProps) {
   const keys = useApiKeys();
   const create = useCreateApiKey();
@@ -19,6 +23,7 @@ export function ApiKeysPanel({ role }: ApiKeysPanelProps) {
   const [keyRole, setKeyRole] = useState<Role>('viewer');
   const [secret, setSecret] = useState<string | null>(null);
   const roles = (['viewer', 'operator', 'admin'] as Role[]).filter((r) => RANK[r] <= RANK[role]);
+  const canWrite = role === 'admin' || role === 'operator';
 
   const handleCreate = (e: FormEvent) => {
     e.preventDefault();
@@ -36,19 +41,22 @@ export function ApiKeysPanel({ role }: ApiKeysPanelProps) {
   return (
     <section className="panel" data-testid="api-keys-panel">
       <h2>API keys</h2>
-      <form className="inline-form" onSubmit={handleCreate}>
-        <input placeholder="label, e.g. ci script" value={label} onChange={(e) => setLabel(e.target.value)} required maxLength={100} data-testid="apikey-label" />
-        <select value={keyRole} onChange={(e) => setKeyRole(e.target.value as Role)} data-testid="apikey-role">
-          {roles.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
-        <button className="btn btn--primary" type="submit" disabled={create.isPending} data-testid="apikey-create">
-          Create key
-        </button>
-      </form>
+      {!canWrite && <p className="muted">Viewers are read-only: ask an admin for a key.</p>}
+      {canWrite && (
+        <form className="inline-form" onSubmit={handleCreate}>
+          <input placeholder="label, e.g. ci script" value={label} onChange={(e) => setLabel(e.target.value)} required maxLength={100} data-testid="apikey-label" />
+          <select value={keyRole} onChange={(e) => setKeyRole(e.target.value as Role)} data-testid="apikey-role">
+            {roles.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+          <button className="btn btn--primary" type="submit" disabled={create.isPending} data-testid="apikey-create">
+            Create key
+          </button>
+        </form>
+      )}
       {secret && <SecretBox title="New API key" secret={secret} onDismiss={() => setSecret(null)} testId="apikey-secret" />}
       <ErrorText error={create.error ?? revoke.error ?? keys.error} />
       <div className="table-wrap">
@@ -78,7 +86,7 @@ export function ApiKeysPanel({ role }: ApiKeysPanelProps) {
                   <StatusBadge status={k.revokedAt ? 'revoked' : 'active'} />
                 </td>
                 <td>
-                  {!k.revokedAt && (
+                  {canWrite && !k.revokedAt && (
                     <button
                       type="button"
                       className="btn btn--small btn--danger"

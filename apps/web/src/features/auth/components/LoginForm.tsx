@@ -1,3 +1,4 @@
+import '../auth.css';
 import { useState, type FormEvent } from 'react';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { useLogin } from '../hooks/useAuth';

@@ -1,3 +1,4 @@
+import '../auth.css';
 import { useState, type FormEvent } from 'react';
 import type { UserRole } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';

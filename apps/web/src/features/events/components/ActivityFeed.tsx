@@ -1,3 +1,4 @@
+import '../events.css';
 import { useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { EventEnvelope } from '@app/contracts';

@@ -1,3 +1,4 @@
+import '../events.css';
 import { useState, type FormEvent } from 'react';
 import { EVENT_TYPES, type EventType } from '@app/contracts';
 import { localInputToIso } from '../../../lib/time';

@@ -1,3 +1,4 @@
+import '../events.css';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../../lib/api-client';
 import { eventSummaryQuery } from '../api/events.queries';

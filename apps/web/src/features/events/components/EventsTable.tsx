@@ -1,3 +1,5 @@
+import '../events.css';
+import { Link } from 'react-router-dom';
 import type { EventEnvelope } from '@app/contracts';
 import { formatDateTime } from '../../../lib/time';
 import { formatEvent } from '../format/formatEvent';
@@ -33,8 +35,16 @@ export function EventsTable({ events }: EventsTableProps) {
                   <span aria-hidden="true">{f.icon}</span> {e.type}
                 </td>
                 <td>{e.source}</td>
-                <td className="mono">{e.agentId ?? ''}</td>
-                <td className="mono">{e.taskId ? e.taskId.slice(0, 8) : ''}</td>
+                <td className="mono">{e.agentId ? <Link to={`/agents/${encodeURIComponent(e.agentId)}`}>{e.agentId}</Link> : ''}</td>
+                <td className="mono">
+                  {e.taskId ? (
+                    <Link to={`/tasks/${encodeURIComponent(e.taskId)}`} title={e.taskId}>
+                      {e.taskId.slice(0, 8)}
+                    </Link>
+                  ) : (
+                    ''
+                  )}
+                </td>
                 <td>
                   <details>
                     <summary>{f.text || '—'}</summary>

@@ -1,3 +1,4 @@
+import '../events.css';
 import type { EventEnvelope } from '@app/contracts';
 import { formatEvent, type FormatContext } from '../format/formatEvent';
 

@@ -134,6 +134,22 @@ export interface EventFormat<T extends EventType> {
 /** One format per event type, each typed by its own payload. */
 export type EventFormats = { readonly [K in EventType]: EventFormat<K> };
 
+/** `upgrade 'title'`, or `an upgrade` without a title. */
+const upgrade = (title: string) => (title ? `upgrade ${quote(title)}` : 'an upgrade');
+
+/**
+ * An amount in msat (the ledger's unit) shown in sats: whole sats as an integer, else with three decimals
+ * (1 sat = 1000 msat); '' for no amount.
+ */
+export function msatAsSats(msat: number | null): string {
+  if (msat === null) return '';
+  const sign = msat < 0 ? '-' : '';
+  const abs = Math.abs(Math.trunc(msat));
+  const whole = Math.floor(abs / 1000);
+  const rest = abs % 1000;
+  return `${sign}${whole}${rest === 0 ? '' : `.${String(rest).padStart(3, '0')}`} sats`;
+}
+
 /**
  * Icon, label and one-line description for every event type, reading the fields `EventDataMap` declares (the
  * compiler checks both that every type has a format and that every field read exists in its payload).
@@ -359,6 +375,199 @@ export const EVENT_SPECS: EventFormats = {
       return join('router metrics flushed', n === null ? '' : `(${n} providers)`);
     },
   },
+  // memory (channel `memory`): the event carries a preview of the content, the entry itself is fetched by id
+  'memory.stored': {
+    icon: '◈',
+    label: 'Remembered',
+    describe: (d) => colon(join(d.text('source', 30) || 'someone', 'stored a', d.text('type', 20), 'memory'), quote(d.text('preview', 60))),
+  },
+  'memory.fact_superseded': {
+    icon: '↻',
+    label: 'Fact updated',
+    describe: (d) => join('fact', [d.text('subject', 30), d.text('factKey', 30)].filter(Boolean).join('/'), 'superseded'),
+  },
+  'memory.deleted': { icon: '✕', label: 'Memory deleted', describe: (d) => join(d.text('type', 20), 'memory', d.shortId('entryId'), 'deleted') },
+  'memory.reindex_started': {
+    icon: '⟳',
+    label: 'Re-embedding',
+    describe: (d) => {
+      const total = d.num('total');
+      const model = d.text('model', 40);
+      return join('re-embedding', total === null ? '' : String(total), 'memories', model ? `with ${model}` : '');
+    },
+  },
+  'memory.reindex_progress': {
+    icon: '⟳',
+    label: 'Re-embedding',
+    describe: (d) => {
+      const model = d.text('model', 40);
+      return join('re-embedded', `${d.num('done') ?? '?'}/${d.num('total') ?? '?'}`, model ? `with ${model}` : '');
+    },
+  },
+  'memory.reindex_completed': {
+    icon: '✓',
+    label: 'Re-embedded',
+    describe: (d) => {
+      const model = d.text('model', 40);
+      const ms = d.num('durationMs');
+      return join('re-embedding done:', `${d.num('embedded') ?? '?'} memories`, model ? `with ${model}` : '', ms === null ? '' : `in ${ms} ms`);
+    },
+  },
+  // ledger (channel `ledger`, operators only): amounts arrive in msat and are shown in sats; the payloads carry
+  // no preimage and no macaroon, and the formatter reads only declared fields
+  'invoice.created': {
+    icon: '⚡',
+    label: 'Invoice',
+    describe: (d) => join('invoice for', msatAsSats(d.num('amountMsat')) || '?', quote(d.text('memo', 40)), d.text('accountId', 40) ? `to ${d.text('accountId', 40)}` : ''),
+  },
+  'invoice.settled': {
+    icon: '⚡',
+    label: 'Received',
+    describe: (d) => join('received', msatAsSats(d.num('amountMsat')) || '?', d.text('accountId', 40) ? `into ${d.text('accountId', 40)}` : ''),
+  },
+  'invoice.expired': {
+    icon: '⌛',
+    label: 'Invoice expired',
+    describe: (d) => join('invoice for', msatAsSats(d.num('amountMsat')) || '?', 'expired unpaid'),
+  },
+  'payment.in_flight': {
+    icon: '➚',
+    label: 'Paying',
+    describe: (d) => {
+      const maxFee = msatAsSats(d.num('maxFeeMsat'));
+      return join('paying', msatAsSats(d.num('amountMsat')) || '?', d.text('accountId', 40) ? `from ${d.text('accountId', 40)}` : '', paren(maxFee ? `max fee ${maxFee}` : ''));
+    },
+  },
+  'payment.sent': {
+    icon: '➚',
+    label: 'Paid',
+    describe: (d) => join('paid', msatAsSats(d.num('amountMsat')) || '?', paren(join('fee', msatAsSats(d.num('feeMsat')) || '0 sats')), d.flag('internal') ? '· internal' : ''),
+  },
+  'payment.failed': {
+    icon: '✗',
+    label: 'Payment failed',
+    describe: (d) => colon(join('payment of', msatAsSats(d.num('amountMsat')) || '?', 'failed'), d.text('reason', 50)),
+  },
+  // task payouts: the envelope carries the task and the agent, the payload the accounts
+  'hold.created': {
+    icon: '⧗',
+    label: 'Payout held',
+    describe: (d, n) => join(msatAsSats(d.num('amountMsat')) || '?', 'held for', n.self() || d.text('creditAccountId', 40) || '?', paren(d.text('purpose', 20))),
+  },
+  'hold.posted': {
+    icon: '✓',
+    label: 'Payout',
+    describe: (d, n) => join('paid', msatAsSats(d.num('amountMsat')) || '?', 'to', n.self() || d.text('creditAccountId', 40) || '?', paren(d.text('purpose', 20))),
+  },
+  'hold.voided': {
+    icon: '↺',
+    label: 'Payout voided',
+    describe: (d, n) => colon(join(msatAsSats(d.num('amountMsat')) || '?', 'held for', n.self() || d.text('creditAccountId', 40) || '?', 'released'), d.text('reason', 50)),
+  },
+  'ledger.reconciliation_drift': {
+    icon: '⚠',
+    label: 'Ledger drift',
+    describe: (d) => {
+      const n = d.num('differences');
+      return colon(join('ledger differs from the node', n === null ? '' : `(${n} difference${n === 1 ? '' : 's'})`), d.text('summary', 60));
+    },
+  },
+  // upgrades (channel `upgrades`): every payload but test_output carries the proposal's title
+  'upgrade.proposed': {
+    icon: '⇪',
+    label: 'Upgrade proposed',
+    describe: (d) => {
+      const added = d.num('linesAdded');
+      const removed = d.num('linesRemoved');
+      const lines = added === null && removed === null ? '' : `+${added ?? 0} −${removed ?? 0}`;
+      return join(d.text('by', 40) || 'someone', 'proposed', upgrade(d.text('title', 50)), paren(lines), d.flag('requiresAdmin') ? '· needs admin' : '');
+    },
+  },
+  'upgrade.approval_added': {
+    icon: '☐',
+    label: 'Needs approval',
+    describe: (d) => {
+      const required = d.num('requiredApprovals');
+      return join(upgrade(d.text('title', 50)), 'waits for', required !== null && required > 1 ? `${required} approvals` : 'approval', d.flag('requiresAdmin') ? '(admin)' : '');
+    },
+  },
+  'upgrade.approval_resolved': {
+    icon: '☑',
+    label: 'Approval resolved',
+    describe: (d) => join(upgrade(d.text('title', 50)), d.text('outcome', 20) || 'resolved', by(d.text('by', 40))),
+  },
+  'upgrade.approval_recorded': {
+    icon: '✓',
+    label: 'Approval',
+    describe: (d) => {
+      const approvals = d.num('approvals');
+      const count = approvals === null ? '' : `(${approvals}/${d.num('requiredApprovals') ?? '?'})`;
+      return colon(join(d.text('by', 40) || 'someone', 'approved', upgrade(d.text('title', 50)), count), d.text('comment', 60));
+    },
+  },
+  'upgrade.approved': { icon: '✔', label: 'Upgrade approved', describe: (d) => join(upgrade(d.text('title', 50)), 'approved', by(d.text('by', 40))) },
+  'upgrade.rejected': {
+    icon: '✖',
+    label: 'Upgrade rejected',
+    describe: (d) => colon(join(upgrade(d.text('title', 50)), 'rejected', by(d.text('by', 40))), d.text('comment', 60)),
+  },
+  'upgrade.expired': { icon: '⌛', label: 'Upgrade expired', describe: (d) => join(upgrade(d.text('title', 50)), 'expired undecided') },
+  'upgrade.cancelled': {
+    icon: '⊘',
+    label: 'Upgrade cancelled',
+    describe: (d) => colon(join(upgrade(d.text('title', 50)), 'cancelled', by(d.text('by', 40))), d.text('comment', 60)),
+  },
+  'upgrade.approval_dismissed': {
+    icon: '↺',
+    label: 'Approval dismissed',
+    describe: (d) => {
+      const n = d.num('dismissed');
+      return join(upgrade(d.text('title', 50)), 'changed:', n === null ? 'approvals' : `${n} approval${n === 1 ? '' : 's'}`, 'dismissed, back to review');
+    },
+  },
+  'upgrade.queued': {
+    icon: '☰',
+    label: 'Upgrade queued',
+    describe: (d) => {
+      const position = d.num('position');
+      return join(upgrade(d.text('title', 50)), 'queued', position === null ? '' : `#${position}`, by(d.text('by', 40)));
+    },
+  },
+  'upgrade.testing': {
+    icon: '⚙',
+    label: 'Upgrade testing',
+    describe: (d) => {
+      const attempt = d.num('attempt');
+      return colon(join('testing', upgrade(d.text('title', 50)), attempt === null ? '' : `attempt ${attempt}`), d.text('reason', 50));
+    },
+  },
+  'upgrade.test_output': {
+    icon: '›',
+    label: 'Test output',
+    describe: (d) => colon(join('test output', d.shortId('upgradeId'), d.flag('truncated') ? '(truncated)' : ''), d.text('chunk', 70)),
+  },
+  'upgrade.applied': {
+    icon: '⇧',
+    label: 'Upgrade applied',
+    describe: (d) => {
+      const head = d.text('newHead', 64).slice(0, 12);
+      return join(upgrade(d.text('title', 50)), 'applied', head ? `at ${head}` : '');
+    },
+  },
+  'upgrade.failed': {
+    icon: '✗',
+    label: 'Upgrade failed',
+    describe: (d) => colon(join(upgrade(d.text('title', 50)), 'failed', paren(d.text('reason', 20))), d.list('conflicts') || d.text('message', 60)),
+  },
+  'upgrade.rolled_back': {
+    icon: '↶',
+    label: 'Rolled back',
+    describe: (d) => {
+      const to = d.text('to', 64).slice(0, 12);
+      return join(upgrade(d.text('title', 50)), 'rolled back', to ? `to ${to}` : '', '(health check failed)');
+    },
+  },
+  'upgrade.retried': { icon: '↻', label: 'Upgrade retried', describe: (d) => join(upgrade(d.text('title', 50)), 'retried', by(d.text('by', 40))) },
 };
 
 /** Formats a type this build does not know (a newer server): its `message` when it carries one. */

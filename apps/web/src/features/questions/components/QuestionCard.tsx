@@ -1,3 +1,4 @@
+import '../questions.css';
 import { useState, type FormEvent } from 'react';
 import type { QuestionDto } from '@app/contracts';
 import { Countdown } from '../../../components/ui/Countdown';

@@ -1,3 +1,4 @@
+import '../questions.css';
 import type { QuestionDto } from '@app/contracts';
 import { StatusBadge } from '../../../components/ui/StatusBadge';
 import { formatDateTime } from '../../../lib/time';

@@ -12,7 +12,10 @@ type ProviderCardProps = {
   onAction: (action: RouterControlAction) => void;
 };
 
-/** One provider: status, circuit, reachability, metrics, last error and the operator controls. */
+/**
+ * One provider: status with the server's one-sentence reason (the card states nothing the status does not), circuit,
+ * the fix for its latest failure, metrics, last error and the operator controls.
+ */
 export function ProviderCard({ provider: p, preferred, canOperate, pendingAction, onAction }: ProviderCardProps) {
   const m = p.metrics;
   const button = (action: RouterControlAction, label: string, disabled = false) => (
@@ -38,11 +41,15 @@ export function ProviderCard({ provider: p, preferred, canOperate, pendingAction
           </>
         ) : null}
       </div>
-      {p.disabledReason && <p className="warning small">{p.disabledReason}</p>}
-      {p.reachable === false && <p className="warning small">Last health probe failed{p.lastProbeAt ? ` at ${formatClock(p.lastProbeAt)}` : ''}</p>}
-      {p.circuitState === 'open' && p.circuitOpenedAt && (
-        <p className="error small">
-          Circuit open since {formatClock(p.circuitOpenedAt)}: requests skip this provider until a trial succeeds.
+      <p className={`router-provider__reason router-provider__reason--${p.status}`} data-testid={`router-reason-${p.name}`}>
+        {p.statusReason}
+        {p.circuitState === 'open' && p.circuitOpenedAt ? ` (open since ${formatClock(p.circuitOpenedAt)})` : ''}
+        {p.lastProbeAt ? <span className="muted small"> · last probe {formatClock(p.lastProbeAt)}{p.reachable === false ? ' failed' : ''}</span> : null}
+      </p>
+      {p.disabledReason && p.disabledReason !== p.statusReason && <p className="warning small">{p.disabledReason}</p>}
+      {p.hint && (
+        <p className="router-provider__hint small" data-testid={`router-hint-${p.name}`}>
+          To fix: {p.hint}
         </p>
       )}
       <dl className="router-provider__metrics">
@@ -51,7 +58,7 @@ export function ProviderCard({ provider: p, preferred, canOperate, pendingAction
           <dd>{m.requests}</dd>
         </div>
         <div>
-          <dt>errors</dt>
+          <dt>errors (all time)</dt>
           <dd>
             {m.failures} ({formatRate(m.errorRate)})
           </dd>
@@ -87,7 +94,6 @@ export function ProviderCard({ provider: p, preferred, canOperate, pendingAction
           </div>
         )}
       </dl>
-      {m.errorRate > 0.1 && <p className="warning small">High error rate detected</p>}
       {m.lastError && (
         <p className="small muted">
           Last error{m.lastErrorAt ? ` at ${formatClock(m.lastErrorAt)}` : ''}: <span className="mono">{m.lastError}</span>

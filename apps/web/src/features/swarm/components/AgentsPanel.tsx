@@ -1,3 +1,5 @@
+import '../swarm.css';
+import { Link } from 'react-router-dom';
 import type { AgentDto } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { SinceTime } from '../../../components/ui/SinceTime';
@@ -8,7 +10,9 @@ function AgentRow({ agent }: { agent: AgentDto }) {
   return (
     <li className="agent" data-testid={`agent-${agent.id}`} data-status={agent.status}>
       <div className="agent__head">
-        <strong className="agent__name">{agent.name}</strong>
+        <Link to={`/agents/${encodeURIComponent(agent.id)}`} className="agent__name" data-testid={`agent-link-${agent.id}`}>
+          <strong>{agent.name}</strong>
+        </Link>
         <span className="muted small">{agent.kind}</span>
         <StatusBadge status={agent.status} testId={`agent-status-${agent.id}`} />
       </div>

@@ -1,3 +1,5 @@
+import '../swarm.css';
+import { Link } from 'react-router-dom';
 import type { AgentDto, TaskDto } from '@app/contracts';
 import { Countdown } from '../../../components/ui/Countdown';
 import { useAgents, useTaskDetail, useTasks } from '../hooks/useSwarm';
@@ -9,9 +11,9 @@ function AuctionCard({ task, agents }: { task: TaskDto; agents: Map<string, Agen
   return (
     <li className="auction" data-testid={`auction-${task.id}`}>
       <div className="auction__head">
-        <span className="auction__desc" title={task.description}>
+        <Link to={`/tasks/${encodeURIComponent(task.id)}`} className="auction__desc" title={task.description}>
           {task.description}
-        </span>
+        </Link>
         {task.auctionClosesAt && <Countdown until={task.auctionClosesAt} testId={`auction-countdown-${task.id}`} />}
       </div>
       {bids.length === 0 ? (

@@ -1,3 +1,4 @@
+import '../swarm.css';
 import { useState, type FormEvent } from 'react';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { SecretBox } from '../../../components/ui/SecretBox';

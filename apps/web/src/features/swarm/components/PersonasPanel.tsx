@@ -1,3 +1,4 @@
+import '../swarm.css';
 import type { AgentDto, PersonaDto } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { StatusBadge } from '../../../components/ui/StatusBadge';

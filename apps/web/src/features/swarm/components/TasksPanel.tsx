@@ -1,3 +1,5 @@
+import '../swarm.css';
+import { Link } from 'react-router-dom';
 import { TERMINAL_TASK_STATUSES, type TaskDto } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { StatusBadge } from '../../../components/ui/StatusBadge';
@@ -31,9 +33,9 @@ export function TasksPanel({ canOperate }: TasksPanelProps) {
             <li key={t.id} className="task" data-testid={`task-${t.id}`} data-status={t.status}>
               <div className="task__head">
                 <StatusBadge status={t.status} testId={`task-status-${t.id}`} />
-                <span className="task__desc" title={t.description}>
+                <Link to={`/tasks/${encodeURIComponent(t.id)}`} className="task__desc" title={t.description} data-testid={`task-link-${t.id}`}>
                   {t.description}
-                </span>
+                </Link>
                 <time className="muted small mono">{formatClock(t.createdAt)}</time>
               </div>
               <div className="task__meta small">

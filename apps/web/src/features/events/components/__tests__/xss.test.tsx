@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, render } from '@testing-library/react';
 import { EVENT_TYPES, type EventEnvelope, type EventType } from '@app/contracts';
+import { MemoryRouter } from 'react-router-dom';
 import { ActivityFeed } from '../ActivityFeed';
 import { EventsTable } from '../EventsTable';
 import { FeedItem } from '../FeedItem';
@@ -65,14 +66,19 @@ describe('event data is rendered as text, never as HTML', () => {
     expect(new Set(items.map((el) => el.getAttribute('data-type')))).toEqual(new Set(EVENT_TYPES));
     expectInert(container);
     expect(container.textContent).toContain('<script>window.__pwned = true</script>'.slice(0, 20));
-    // every type shows some of its (poisoned) payload or agent as literal text, but those whose line carries no free text
+    // every type shows some of its (poisoned) payload or agent as literal text, but those whose line carries no free
+    // text (task.bidding: a time; router.metrics_flushed: a count; invoice.expired / payment.sent: amounts only)
     const shown = items.filter((el) => el.querySelector('.feed-item__text')?.textContent?.includes('<img'));
     const silent = items.filter((el) => !shown.includes(el)).map((el) => el.getAttribute('data-type'));
-    expect(silent.sort()).toEqual(['router.metrics_flushed', 'task.bidding']);
+    expect(silent.sort()).toEqual(['invoice.expired', 'payment.sent', 'router.metrics_flushed', 'task.bidding']);
   });
 
   it('the Events table (summary and JSON data) renders the payload as text', () => {
-    const { container } = render(<EventsTable events={[hostile('question.asked', 7), hostile('task.completed', 6)]} />);
+    const { container } = render(
+      <MemoryRouter>
+        <EventsTable events={[hostile('question.asked', 7), hostile('task.completed', 6)]} />
+      </MemoryRouter>,
+    );
     expectInert(container);
     expect(container.querySelector('pre.json')?.textContent).toContain(PAYLOAD.replace(/"/g, '\\"'));
   });

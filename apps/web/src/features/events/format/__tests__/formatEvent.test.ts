@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, type EventEnvelope, type EventType } from '@app/contracts';
+import { EVENT_TYPES, LEDGER_EVENT_TYPES, type EventEnvelope, type EventType } from '@app/contracts';
 import { formatClock } from '../../../../lib/time';
-import { EVENT_SPECS, clip, formatEvent, type FormatContext } from '../formatEvent';
+import { EVENT_SPECS, clip, formatEvent, msatAsSats, type FormatContext } from '../formatEvent';
 import { AT, FIXTURES, typedEnvelope } from './fixtures';
 
 /** An envelope with arbitrary (untrusted) data, as an old server or a misbehaving agent may send. */
@@ -70,6 +70,38 @@ const EXPECTED: Record<EventType, string> = {
   'router.failover': 'failover ollama → none: timeout',
   'router.budget_exhausted': 'cloud budget exhausted on 2026-11-21 ($5.01 of $5.00) daily budget reached',
   'router.metrics_flushed': 'router metrics flushed (2 providers)',
+  'memory.stored': "agent:persona-forge stored a fact memory: 'the ledger export uses CSV with a header row'",
+  'memory.fact_superseded': 'fact ledger-export/format superseded',
+  'memory.deleted': 'conversation memory mem-1234 deleted',
+  'memory.reindex_started': 're-embedding 120 memories with nomic-embed-text',
+  'memory.reindex_progress': 're-embedded 64/120 with nomic-embed-text',
+  'memory.reindex_completed': 're-embedding done: 120 memories with nomic-embed-text in 4200 ms',
+  'invoice.created': "invoice for 21000 sats 'top up' to treasury",
+  'invoice.settled': 'received 21000 sats into treasury',
+  'invoice.expired': 'invoice for 1.500 sats expired unpaid',
+  'payment.in_flight': 'paying 35 sats from treasury (max fee 1.050 sats)',
+  'payment.sent': 'paid 35 sats (fee 1.001 sats)',
+  'payment.failed': 'payment of 35 sats failed: no route',
+  'hold.created': '35 sats held for forge (task_payout)',
+  'hold.posted': 'paid 35 sats to forge (task_payout)',
+  'hold.voided': '35 sats held for forge released: task failed',
+  'ledger.reconciliation_drift': 'ledger differs from the node (2 differences): node 1000 sats more than the ledger',
+  'upgrade.proposed': "agent:persona-forge proposed upgrade 'faster parser' (+12 −4) · needs admin",
+  'upgrade.approval_added': "upgrade 'faster parser' waits for 2 approvals (admin)",
+  'upgrade.approval_resolved': "upgrade 'faster parser' approved by user:alice",
+  'upgrade.approval_recorded': "user:alice approved upgrade 'faster parser' (1/2): looks good",
+  'upgrade.approved': "upgrade 'faster parser' approved by user:bob",
+  'upgrade.rejected': "upgrade 'faster parser' rejected by user:alice: needs tests",
+  'upgrade.expired': "upgrade 'faster parser' expired undecided",
+  'upgrade.cancelled': "upgrade 'faster parser' cancelled by agent:persona-forge: superseded",
+  'upgrade.approval_dismissed': "upgrade 'faster parser' changed: 1 approval dismissed, back to review",
+  'upgrade.queued': "upgrade 'faster parser' queued #2 by user:bob",
+  'upgrade.testing': "testing upgrade 'faster parser' attempt 1: first run",
+  'upgrade.test_output': 'test output up-12345: PASS parser.spec.ts',
+  'upgrade.applied': "upgrade 'faster parser' applied at 5678abcd5678",
+  'upgrade.failed': "upgrade 'faster parser' failed (tests_failed): 2 tests failed",
+  'upgrade.rolled_back': "upgrade 'faster parser' rolled back to 444444444444 (health check failed)",
+  'upgrade.retried': "upgrade 'faster parser' retried by user:alice",
 };
 
 /** The typed fixture of `type` wrapped in a Proxy that records every key the formatter reads. */
@@ -176,5 +208,27 @@ describe('formatEvent', () => {
   it('clip keeps one line and adds an ellipsis', () => {
     expect(clip('a\n b   c', 10)).toBe('a b c');
     expect(clip('abcdefghijk', 5)).toBe('abcd…');
+  });
+
+  describe('ledger lines', () => {
+    it('msatAsSats: whole sats as integers, fractions with three decimals, never msat', () => {
+      expect(msatAsSats(null)).toBe('');
+      expect(msatAsSats(0)).toBe('0 sats');
+      expect(msatAsSats(1_000)).toBe('1 sats');
+      expect(msatAsSats(1)).toBe('0.001 sats');
+      expect(msatAsSats(1_050)).toBe('1.050 sats');
+      expect(msatAsSats(-2_500)).toBe('-2.500 sats');
+      expect(msatAsSats(Number.MAX_SAFE_INTEGER)).toBe('9007199254740.991 sats');
+    });
+
+    it.each(LEDGER_EVENT_TYPES.map((t) => [t]))('%s shows no payment hash, preimage or macaroon, even when an odd payload carries them', (type) => {
+      const secret = 'f'.repeat(64);
+      const data = { ...FIXTURES[type], preimage: secret, macaroon: `0201${secret}`, paymentPreimage: secret };
+      const text = formatEvent(envelope(type, data), CTX).text;
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain('a'.repeat(16));
+      expect(text).not.toContain('b'.repeat(16));
+      expect(text).not.toMatch(/msat/i);
+    });
   });
 });

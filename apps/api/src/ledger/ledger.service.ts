@@ -1,0 +1,792 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type {
+  CreateInvoiceRequest,
+  DecodedInvoiceDto,
+  LedgerAccountDto,
+  LedgerBalanceDto,
+  LedgerBalancesDto,
+  LedgerPage,
+  LedgerTransactionDto,
+  LedgerTransactionStatus,
+  LedgerTransactionType,
+  LedgerTransferDto,
+  PayInvoiceRequest,
+  Principal,
+} from '@app/contracts';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { AppError } from '../common/app-error';
+import { TimerSet } from '../common/scheduling/timer-set';
+import { nowIso } from '../common/time.util';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogWriter } from '../event-log/event-log.writer';
+import type { WriteContext } from '../event-log/event-log.types';
+import { Accounting, agentAccountId, assertMsat, FEES_ACCOUNT, NODE_ACCOUNT, toAccountDto, toTransferDto, TREASURY_ACCOUNT } from './accounting';
+import { LIGHTNING_BACKEND, type BackendListener, type LightningBackend, type PaymentOutcome } from './backends/lightning-backend';
+import { sha256Hex } from './backends/mock-lightning.backend';
+import { decodeBolt11, MAX_DESCRIPTION_BYTES, type DecodedBolt11 } from './bolt11.util';
+import { LedgerAccountEntity } from './entities/ledger-account.entity';
+import { LedgerTransactionEntity } from './entities/ledger-transaction.entity';
+import { LedgerTransferEntity } from './entities/ledger-transfer.entity';
+import { ledgerError } from './ledger.errors';
+
+/** Event source of everything the ledger appends. */
+export const LEDGER_SOURCE = 'ledger';
+/** Invoice expiry bounds (seconds). */
+export const MIN_EXPIRY_S = 60;
+export const MAX_EXPIRY_S = 7 * 24 * 3600;
+export const DEFAULT_EXPIRY_S = 3600;
+/** Max transactions per page. */
+export const MAX_PAGE = 500;
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const IDEM_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Filters of `listTransactions`. Dates are ISO-8601; `cursor` is the previous page's `nextCursor`. */
+export interface TransactionQuery {
+  type?: LedgerTransactionType;
+  status?: LedgerTransactionStatus;
+  agentId?: string;
+  taskId?: string;
+  from?: string;
+  to?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** Result of a task-payout hold attempt inside swarm's unit of work. */
+export type PayoutHoldResult = { ok: true; transferId: string | null } | { ok: false; reason: string };
+
+/**
+ * The Lightning ledger (ADR 0010): double-entry accounts and two-phase transfers (`Accounting`) under ADR-018's
+ * transaction view, on one Lightning backend (mock or LND).
+ *
+ * - Receive: `createInvoice` -> node issues a BOLT11; one unit records the pending incoming transaction, a hold
+ *   node -> account (timeout = expiry) and `invoice.created`. Settled (`invoice.settled`, hold posted) only when the
+ *   node reports it with a preimage whose sha256 is the payment_hash; expired (`invoice.expired`, hold expired) by
+ *   the timer/sweep after the node confirms it is unpaid.
+ * - Pay: `pay` decodes and checks the bolt11 (network, expiry, amount), then one unit records the outgoing
+ *   transaction and holds amount + max fee from the paying account (`payment.in_flight`); the node is asked only
+ *   after that commit. Success posts the amount to `node` and the actual fee to `fees` (rest released,
+ *   `payment.sent`); failure voids the hold (`payment.failed`). Pending payments are re-tracked at boot and on every
+ *   sweep, so a crash never loses an outcome, and the unique (type, payment_hash) row means a hash is paid once.
+ * - Task payouts (`...InTx`, called by swarm inside its own units): hold the winning bid treasury -> agent at
+ *   assignment, post it with `task.completed`, void it on failure or cancel.
+ * Every state change is a conditional update inside an event-log unit, so three instances on one database resolve
+ * each invoice and payment exactly once.
+ */
+@Injectable()
+export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BackendListener {
+  private readonly logger = new Logger('Ledger');
+  private readonly timers = new TimerSet();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
+  private stopped = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventLogWriter,
+    @Inject(LIGHTNING_BACKEND) readonly backend: LightningBackend,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.backend.init();
+    this.backend.setListener(this);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.sweep().catch((err: unknown) => this.logger.error(`boot sweep failed: ${(err as Error).message}`));
+    this.sweepTimer = setInterval(() => void this.sweep().catch((err: unknown) => this.logger.error(`sweep failed: ${(err as Error).message}`)), this.config.LEDGER_SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.timers.clearAll();
+    while (this.sweeping) await new Promise((r) => setTimeout(r, 5));
+    await this.backend.close();
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** The account of an id. @throws 404 `ledger/account_not_found`. */
+  async account(id: string): Promise<LedgerAccountDto> {
+    return toAccountDto(await new Accounting(this.dataSource.manager).getAccount(id));
+  }
+
+  /** Every account, system accounts first. */
+  async accounts(): Promise<LedgerAccountDto[]> {
+    const rows = await this.dataSource.getRepository(LedgerAccountEntity).find({ order: { kind: 'ASC', id: 'ASC' } });
+    return rows.map(toAccountDto);
+  }
+
+  /** Node balance by ADR-018's formula, plus the treasury, fees and every agent account (O(1) reads each). */
+  async balances(): Promise<LedgerBalancesDto> {
+    const accounts = await this.dataSource.getRepository(LedgerAccountEntity).find({ order: { id: 'ASC' } });
+    const byId = new Map(accounts.map((a) => [a.id, a]));
+    return {
+      node: await this.balanceFormula(null),
+      treasury: toAccountDto(byId.get(TREASURY_ACCOUNT)!),
+      fees: toAccountDto(byId.get(FEES_ACCOUNT)!),
+      agents: accounts.filter((a) => a.kind === 'agent').map(toAccountDto),
+    };
+  }
+
+  /**
+   * ADR-018's balance formula over the Lightning transactions of one account (or all, `accountId` null = the node):
+   * incoming settled, outgoing settled, fees, pending in/out, net = in - out - fees, available = net - pending out.
+   */
+  async balanceFormula(accountId: string | null): Promise<LedgerBalanceDto> {
+    const qb = this.dataSource
+      .getRepository(LedgerTransactionEntity)
+      .createQueryBuilder('t')
+      .select('t.type', 'type')
+      .addSelect('t.status', 'status')
+      .addSelect('SUM(t."amountMsat")', 'amount')
+      .addSelect('SUM(t."feeMsat")', 'fee')
+      .addSelect('SUM(t."maxFeeMsat")', 'maxFee')
+      .where('t.status IN (:...s)', { s: ['pending', 'settled'] })
+      .groupBy('t.type')
+      .addGroupBy('t.status');
+    if (accountId) qb.andWhere('t."accountId" = :a', { a: accountId });
+    const rows: { type: string; status: string; amount: string | number; fee: string | number; maxFee: string | number }[] = await qb.getRawMany();
+    const get = (type: string, status: string, col: 'amount' | 'fee' | 'maxFee') => Number(rows.find((r) => r.type === type && r.status === status)?.[col] ?? 0);
+    const incoming = get('incoming', 'settled', 'amount');
+    const outgoing = get('outgoing', 'settled', 'amount');
+    const fees = get('outgoing', 'settled', 'fee');
+    // a pending payment holds amount + fee limit: that is what is unavailable until it finishes
+    const pendingOut = get('outgoing', 'pending', 'amount') + get('outgoing', 'pending', 'maxFee');
+    const net = incoming - outgoing - fees;
+    return {
+      accountId: accountId ?? NODE_ACCOUNT,
+      incomingSettledMsat: incoming,
+      outgoingSettledMsat: outgoing,
+      feesMsat: fees,
+      pendingIncomingMsat: get('incoming', 'pending', 'amount'),
+      pendingOutgoingMsat: pendingOut,
+      netMsat: net,
+      availableMsat: net - pendingOut,
+    };
+  }
+
+  /** Transfers of an account (or all), newest first, at most `limit` (1..500). */
+  async transfers(q: { accountId?: string; ref?: string; limit?: number }): Promise<LedgerTransferDto[]> {
+    const qb = this.dataSource.getRepository(LedgerTransferEntity).createQueryBuilder('t').orderBy('t."createdAt"', 'DESC').addOrderBy('t.id', 'DESC');
+    if (q.accountId) qb.andWhere('(t."debitAccountId" = :a OR t."creditAccountId" = :a)', { a: q.accountId });
+    if (q.ref) qb.andWhere('t.ref = :r', { r: q.ref });
+    qb.limit(Math.min(MAX_PAGE, q.limit ?? 100));
+    return (await qb.getMany()).map(toTransferDto);
+  }
+
+  /** One transaction by id or payment_hash (an incoming one first when both exist). @throws 404. */
+  async transaction(idOrHash: string, type?: LedgerTransactionType): Promise<LedgerTransactionDto> {
+    const repo = this.dataSource.getRepository(LedgerTransactionEntity);
+    const rows = HEX64.test(idOrHash)
+      ? await repo.find({ where: type ? { paymentHash: idOrHash, type } : { paymentHash: idOrHash }, order: { type: 'ASC' } })
+      : await repo.find({ where: type ? { id: idOrHash, type } : { id: idOrHash } });
+    if (rows.length === 0) throw ledgerError('ledger/invoice_not_found', `No ledger transaction ${idOrHash}`, 404);
+    return toTransactionDto(rows[0]);
+  }
+
+  /** Transactions newest first with filters and keyset paging (`cursor`). @throws 400 `ledger/bad_cursor`. */
+  async listTransactions(q: TransactionQuery): Promise<LedgerPage<LedgerTransactionDto>> {
+    const limit = Math.min(MAX_PAGE, q.limit ?? 100);
+    const qb = this.dataSource.getRepository(LedgerTransactionEntity).createQueryBuilder('t');
+    if (q.type) qb.andWhere('t.type = :type', { type: q.type });
+    if (q.status) qb.andWhere('t.status = :status', { status: q.status });
+    if (q.agentId) qb.andWhere('t."agentId" = :agentId', { agentId: q.agentId });
+    if (q.taskId) qb.andWhere('t."taskId" = :taskId', { taskId: q.taskId });
+    if (q.from) qb.andWhere('t."createdAt" >= :from', { from: new Date(q.from).toISOString() });
+    if (q.to) qb.andWhere('t."createdAt" < :to', { to: new Date(q.to).toISOString() });
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      qb.andWhere('(t."createdAt" < :cAt OR (t."createdAt" = :cAt AND t.id < :cId))', { cAt: c.createdAt, cId: c.id });
+    }
+    const rows = await qb.orderBy('t."createdAt"', 'DESC').addOrderBy('t.id', 'DESC').limit(limit + 1).getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { items: page.map(toTransactionDto), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  /**
+   * Every transaction matching `q` (createdAt in [from, to), optional type/status/agent/task), oldest first in a
+   * stable order (createdAt, id), read `pageSize` rows per keyset query: memory stays flat for any range.
+   */
+  async *iterateTransactions(q: Omit<TransactionQuery, 'cursor' | 'limit'>, pageSize = 1000): AsyncGenerator<LedgerTransactionDto> {
+    let after: { createdAt: string; id: string } | null = null;
+    for (;;) {
+      const qb = this.dataSource.getRepository(LedgerTransactionEntity).createQueryBuilder('t');
+      if (q.type) qb.andWhere('t.type = :type', { type: q.type });
+      if (q.status) qb.andWhere('t.status = :status', { status: q.status });
+      if (q.agentId) qb.andWhere('t."agentId" = :agentId', { agentId: q.agentId });
+      if (q.taskId) qb.andWhere('t."taskId" = :taskId', { taskId: q.taskId });
+      if (q.from) qb.andWhere('t."createdAt" >= :from', { from: new Date(q.from).toISOString() });
+      if (q.to) qb.andWhere('t."createdAt" < :to', { to: new Date(q.to).toISOString() });
+      if (after) qb.andWhere('(t."createdAt" > :aAt OR (t."createdAt" = :aAt AND t.id > :aId))', { aAt: after.createdAt, aId: after.id });
+      const rows = await qb.orderBy('t."createdAt"', 'ASC').addOrderBy('t.id', 'ASC').limit(pageSize).getMany();
+      for (const r of rows) yield toTransactionDto(r);
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
+  /** Decodes a bolt11 without paying it. Errors as `decodeBolt11`. */
+  decode(bolt11: string): DecodedInvoiceDto {
+    const d = decodeBolt11(bolt11, this.backend.network);
+    return {
+      paymentHash: d.paymentHash,
+      network: this.backend.network,
+      amountMsat: d.amountMsat,
+      description: d.description,
+      payee: d.payee,
+      createdAt: new Date(d.createdAtMs).toISOString(),
+      expiresAt: new Date(d.expiresAtMs).toISOString(),
+      expired: d.expiresAtMs <= Date.now(),
+      internal: d.payee === this.backend.nodePubkey(),
+    };
+  }
+
+  // ------------------------------------------------------------------ receive
+
+  /**
+   * Creates an invoice crediting the treasury (or `agentId`'s account). Agents may only create invoices for themselves.
+   * Idempotent by `idempotencyKey` (same key, same amount: the first invoice; other amount: 409).
+   * @throws AppError `ledger/invalid_amount` / `ledger/amount_too_large` (400), `request/bad_request` (400: memo over
+   *   639 bytes, expiry out of 60..604800 s), `ledger/idempotency_conflict` (409), `ledger/backend_error` (503).
+   */
+  async createInvoice(input: CreateInvoiceRequest, principal: Principal): Promise<LedgerTransactionDto> {
+    const amountMsat = assertMsat(input.amountMsat);
+    const memo = input.memo ?? '';
+    if (Buffer.byteLength(memo, 'utf8') > MAX_DESCRIPTION_BYTES) throw new AppError('request/bad_request', `memo must be at most ${MAX_DESCRIPTION_BYTES} bytes`, 400);
+    const expirySeconds = input.expirySeconds ?? DEFAULT_EXPIRY_S;
+    if (!Number.isInteger(expirySeconds) || expirySeconds < MIN_EXPIRY_S || expirySeconds > MAX_EXPIRY_S) {
+      throw new AppError('request/bad_request', `expirySeconds must be an integer in ${MIN_EXPIRY_S}..${MAX_EXPIRY_S}`, 400);
+    }
+    const agentId = principal.role === 'agent' ? principal.agentId : (input.agentId ?? null);
+    if (principal.role === 'agent' && input.agentId && input.agentId !== principal.agentId) {
+      throw AppError.forbidden('ledger/agent_required', 'An agent may only create invoices for its own account');
+    }
+    const idem = this.idemKey(input.idempotencyKey);
+    if (idem) {
+      const prior = await this.dataSource.getRepository(LedgerTransactionEntity).findOne({ where: { idempotencyKey: idem } });
+      if (prior) return this.replay(prior, 'incoming', amountMsat);
+    }
+    const inv = await this.callBackend(() => this.backend.createInvoice({ amountMsat, memo, expirySeconds }));
+    const row = await this.events.write(async (tx) => {
+      const acc = new Accounting(tx.manager);
+      const accountId = agentId ? await acc.ensureAgentAccount(agentId) : TREASURY_ACCOUNT;
+      if (idem && (await tx.manager.exists(LedgerTransactionEntity, { where: { idempotencyKey: idem } }))) {
+        throw ledgerError('ledger/idempotency_conflict', `Idempotency key ${idem} is being used by a concurrent request`, 409);
+      }
+      const hold = await acc.transfer({
+        kind: 'pending',
+        debitAccountId: NODE_ACCOUNT,
+        creditAccountId: accountId,
+        amountMsat,
+        timeoutAt: inv.expiresAt,
+        purpose: 'invoice',
+        ref: inv.paymentHash,
+      });
+      const now = nowIso();
+      const t: LedgerTransactionEntity = {
+        id: randomUUID(),
+        type: 'incoming',
+        status: 'pending',
+        paymentHash: inv.paymentHash,
+        bolt11: inv.bolt11,
+        preimage: null,
+        amountMsat,
+        feeMsat: 0,
+        maxFeeMsat: 0,
+        memo,
+        accountId,
+        taskId: input.taskId ?? null,
+        agentId,
+        holdTransferId: hold.transfer.id,
+        expiresAt: inv.expiresAt,
+        failureReason: null,
+        idempotencyKey: idem,
+        createdAt: now,
+        settledAt: null,
+        updatedAt: now,
+      };
+      await tx.manager.insert(LedgerTransactionEntity, t);
+      tx.append({
+        type: 'invoice.created',
+        source: LEDGER_SOURCE,
+        taskId: t.taskId,
+        agentId,
+        data: { paymentHash: t.paymentHash, amountMsat, memo: memo.slice(0, 200), expiresAt: inv.expiresAt, accountId, transactionId: t.id },
+      });
+      return t;
+    });
+    this.armExpiry(row.paymentHash, row.expiresAt!);
+    return toTransactionDto(row);
+  }
+
+  /**
+   * Listener: the node reports an invoice settled. Accepted only when sha256(preimage) = payment_hash; a pending
+   * invoice's hold is posted, an invoice we had already expired is credited with a single transfer (the node has the
+   * money). No-op for unknown hashes and for invoices already settled. Emits `invoice.settled`.
+   * @throws AppError `ledger/invalid_preimage` / `ledger/preimage_mismatch` (400).
+   */
+  async invoiceSettled(paymentHash: string, preimage: string, settledAt: string): Promise<void> {
+    assertPreimage(preimage, paymentHash);
+    await this.events.write(async (tx) => {
+      const t = await tx.manager.findOne(LedgerTransactionEntity, { where: { type: 'incoming', paymentHash } });
+      if (!t || t.status === 'settled' || t.status === 'failed') return;
+      const from = t.status;
+      const ok = await this.moveStatus(tx.manager, t, from, { status: 'settled', preimage, settledAt });
+      if (!ok) return;
+      const acc = new Accounting(tx.manager);
+      const resolution = t.holdTransferId ? await acc.resolutionOf(t.holdTransferId) : null;
+      if (t.holdTransferId && !resolution) await acc.post(t.holdTransferId);
+      else await acc.transfer({ kind: 'single', debitAccountId: NODE_ACCOUNT, creditAccountId: t.accountId, amountMsat: t.amountMsat, purpose: 'invoice', ref: paymentHash });
+      tx.append({
+        type: 'invoice.settled',
+        source: LEDGER_SOURCE,
+        taskId: t.taskId,
+        agentId: t.agentId,
+        data: { paymentHash, amountMsat: t.amountMsat, accountId: t.accountId, transactionId: t.id, settledAt },
+      });
+    });
+    this.timers.clear(paymentHash);
+  }
+
+  /**
+   * Expires a pending incoming invoice whose expiry has passed, after asking the node: a settled invoice is settled
+   * instead. Conditional (pending -> expired), so it happens once across instances. Returns true when it expired it.
+   */
+  async expireInvoice(paymentHash: string): Promise<boolean> {
+    const t = await this.dataSource.getRepository(LedgerTransactionEntity).findOne({ where: { type: 'incoming', paymentHash } });
+    if (!t || t.status !== 'pending' || !t.expiresAt) return false;
+    if (Date.parse(t.expiresAt) > Date.now()) {
+      this.armExpiry(paymentHash, t.expiresAt);
+      return false;
+    }
+    const state = await this.backend.lookupInvoice(paymentHash).catch(() => null);
+    if (state === null) return false; // node unreachable: try again on the next sweep
+    if (state.state === 'settled' && state.preimage) {
+      await this.invoiceSettled(paymentHash, state.preimage, state.settledAt ?? nowIso());
+      return false;
+    }
+    if (state.state === 'open') return false; // the node still accepts it (clock skew): wait for the node
+    return this.events.write(async (tx) => {
+      const fresh = await tx.manager.findOne(LedgerTransactionEntity, { where: { id: t.id } });
+      if (!fresh || !(await this.moveStatus(tx.manager, fresh, 'pending', { status: 'expired' }))) return false;
+      const acc = new Accounting(tx.manager);
+      if (fresh.holdTransferId && !(await acc.resolutionOf(fresh.holdTransferId))) await acc.void(fresh.holdTransferId, 'expire');
+      tx.append({
+        type: 'invoice.expired',
+        source: LEDGER_SOURCE,
+        taskId: fresh.taskId,
+        agentId: fresh.agentId,
+        data: { paymentHash, amountMsat: fresh.amountMsat, accountId: fresh.accountId, transactionId: fresh.id },
+      });
+      return true;
+    });
+  }
+
+  private armExpiry(paymentHash: string, expiresAt: string): void {
+    if (this.stopped) return;
+    this.timers.arm(paymentHash, Date.parse(expiresAt), () => {
+      this.expireInvoice(paymentHash).catch((err: unknown) => this.logger.error(`expiring ${paymentHash} failed: ${(err as Error).message}`));
+    });
+  }
+
+  // ------------------------------------------------------------------ pay
+
+  /**
+   * Pays a bolt11 from the treasury (operators), from `agentId`'s account (operators), or from the calling agent's own
+   * account (agents). Waits up to LEDGER_PAY_WAIT_MS for the outcome, then answers with the transaction as it is
+   * (status pending while in flight). Idempotent by `idempotencyKey` and by payment_hash (a settled or pending
+   * payment of the same hash is returned for the same key, refused otherwise; a failed one may be retried).
+   * @throws AppError (400) `ledger/invalid_bolt11`, `ledger/wrong_network`, `ledger/invoice_expired`,
+   *   `ledger/amount_required`, `ledger/amount_mismatch`, `ledger/invalid_amount`, `ledger/amount_too_large`;
+   *   (409) `ledger/already_paid`, `ledger/insufficient_funds`, `ledger/idempotency_conflict`; 403 for an agent
+   *   paying from another account; 404 `ledger/account_not_found`.
+   */
+  async pay(input: PayInvoiceRequest, principal: Principal): Promise<LedgerTransactionDto> {
+    const d = decodeBolt11(input.bolt11, this.backend.network);
+    if (d.expiresAtMs <= Date.now()) throw ledgerError('ledger/invoice_expired', `Invoice expired at ${new Date(d.expiresAtMs).toISOString()}`, 400);
+    let amountMsat: number;
+    if (d.amountMsat === null) {
+      if (input.amountMsat === undefined) throw ledgerError('ledger/amount_required', 'The invoice has no amount: give amountMsat', 400);
+      amountMsat = assertMsat(input.amountMsat);
+    } else {
+      if (input.amountMsat !== undefined && assertMsat(input.amountMsat) !== d.amountMsat) {
+        throw ledgerError('ledger/amount_mismatch', `The invoice is for ${d.amountMsat} msat, not ${input.amountMsat}`, 400);
+      }
+      amountMsat = d.amountMsat;
+    }
+    const maxFeeMsat =
+      input.maxFeeMsat === undefined ? Math.max(this.config.LEDGER_DEFAULT_MAX_FEE_MSAT, Math.ceil(amountMsat / 100)) : assertFee(input.maxFeeMsat);
+    assertMsat(amountMsat + maxFeeMsat, 'amountMsat + maxFeeMsat');
+    let agentId: string | null = input.agentId ?? null;
+    if (principal.role === 'agent') {
+      if (input.agentId && input.agentId !== principal.agentId) throw AppError.forbidden('ledger/agent_required', 'An agent pays from its own account only');
+      agentId = principal.agentId;
+    }
+    const idem = this.idemKey(input.idempotencyKey);
+    const internal = d.payee === this.backend.nodePubkey();
+    const recorded = await this.events.write(async (tx): Promise<{ replay: LedgerTransactionDto } | { fresh: LedgerTransactionEntity }> => {
+      if (idem) {
+        const prior = await tx.manager.findOne(LedgerTransactionEntity, { where: { idempotencyKey: idem } });
+        if (prior) return { replay: this.replay(prior, 'outgoing', amountMsat, d.paymentHash) };
+      }
+      const acc = new Accounting(tx.manager);
+      const accountId = agentId ? agentAccountId(agentId) : TREASURY_ACCOUNT;
+      if (agentId) await acc.getAccount(accountId); // 404: an agent without an account has nothing to spend
+      const existing = await tx.manager.findOne(LedgerTransactionEntity, { where: { type: 'outgoing', paymentHash: d.paymentHash } });
+      if (existing && existing.status !== 'failed') {
+        throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} was already paid or is in flight (${existing.status})`, 409, {
+          transactionId: existing.id,
+          status: existing.status,
+        });
+      }
+      const hold = await acc.transfer({
+        kind: 'pending',
+        debitAccountId: accountId,
+        creditAccountId: NODE_ACCOUNT,
+        amountMsat: amountMsat + maxFeeMsat,
+        purpose: 'payment',
+        ref: d.paymentHash,
+      });
+      const now = nowIso();
+      const fields = {
+        status: 'pending' as const,
+        bolt11: d.bolt11,
+        preimage: null,
+        amountMsat,
+        feeMsat: 0,
+        maxFeeMsat,
+        memo: d.description.slice(0, 640),
+        accountId,
+        taskId: null,
+        agentId,
+        holdTransferId: hold.transfer.id,
+        expiresAt: new Date(d.expiresAtMs).toISOString(),
+        failureReason: null,
+        idempotencyKey: idem,
+        settledAt: null,
+        updatedAt: now,
+      };
+      let t: LedgerTransactionEntity;
+      if (existing) {
+        // retry of a failed payment: the same row goes back to pending with a new hold (conditional on failed)
+        const r = await tx.manager
+          .createQueryBuilder()
+          .update(LedgerTransactionEntity)
+          .set(fields)
+          .where('id = :id AND status = :s', { id: existing.id, s: 'failed' })
+          .execute();
+        if (r.affected !== 1) throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} is being paid concurrently`, 409);
+        t = { ...existing, ...fields };
+      } else {
+        t = { id: randomUUID(), type: 'outgoing', paymentHash: d.paymentHash, createdAt: now, ...fields };
+        await tx.manager.insert(LedgerTransactionEntity, t);
+      }
+      tx.append({
+        type: 'payment.in_flight',
+        source: LEDGER_SOURCE,
+        agentId,
+        data: { paymentHash: d.paymentHash, amountMsat, maxFeeMsat, accountId, transactionId: t.id, destination: d.payee },
+      });
+      return { fresh: t };
+    });
+    if ('replay' in recorded) return recorded.replay;
+    const t = recorded.fresh;
+    const send = this.sendAndResolve(t, d, internal);
+    const wait = this.config.LEDGER_PAY_WAIT_MS;
+    await Promise.race([send, new Promise((r) => setTimeout(r, wait).unref())]);
+    return this.transaction(t.id);
+  }
+
+  private async sendAndResolve(t: LedgerTransactionEntity, d: DecodedBolt11, internal: boolean): Promise<void> {
+    let outcome: PaymentOutcome;
+    try {
+      outcome = await this.backend.sendPayment({ bolt11: d.bolt11, paymentHash: d.paymentHash, amountMsat: t.amountMsat, maxFeeMsat: t.maxFeeMsat });
+    } catch (err) {
+      // unknown whether the node sent it: the funds stay held and the sweep tracks it to its end
+      this.logger.warn(`sending ${d.paymentHash} failed (${(err as Error).message}); it stays pending until tracked`);
+      return;
+    }
+    await this.paymentUpdated(d.paymentHash, outcome, internal);
+  }
+
+  /**
+   * Listener / tracker: applies a payment's final outcome once (pending -> settled | failed, conditional).
+   * Success: preimage checked (sha256 = payment_hash; a mismatch leaves it pending and logs), hold posted for the
+   * amount, fee moved to `fees`, `payment.sent`. Failure: hold voided, `payment.failed`. In flight / unknown: nothing.
+   */
+  async paymentUpdated(paymentHash: string, outcome: PaymentOutcome, internal?: boolean): Promise<void> {
+    if (outcome.status === 'in_flight' || outcome.status === 'unknown') return;
+    if (outcome.status === 'succeeded') {
+      try {
+        assertPreimage(outcome.preimage, paymentHash);
+      } catch {
+        this.logger.error(`node reported payment ${paymentHash} succeeded with a preimage that does not match: left pending`);
+        return;
+      }
+    }
+    await this.events.write(async (tx) => {
+      const t = await tx.manager.findOne(LedgerTransactionEntity, { where: { type: 'outgoing', paymentHash } });
+      if (!t || t.status !== 'pending') return;
+      const acc = new Accounting(tx.manager);
+      if (outcome.status === 'succeeded') {
+        const fee = Math.min(outcome.feeMsat, t.maxFeeMsat);
+        if (!(await this.moveStatus(tx.manager, t, 'pending', { status: 'settled', preimage: outcome.preimage, feeMsat: fee, settledAt: nowIso() }))) return;
+        await acc.post(t.holdTransferId!, t.amountMsat);
+        if (fee > 0) await acc.transfer({ kind: 'single', debitAccountId: t.accountId, creditAccountId: FEES_ACCOUNT, amountMsat: fee, purpose: 'fee', ref: paymentHash });
+        tx.append({
+          type: 'payment.sent',
+          source: LEDGER_SOURCE,
+          agentId: t.agentId,
+          data: { paymentHash, amountMsat: t.amountMsat, feeMsat: fee, accountId: t.accountId, transactionId: t.id, internal: internal ?? false },
+        });
+      } else {
+        const reason = outcome.reason.slice(0, 300);
+        if (!(await this.moveStatus(tx.manager, t, 'pending', { status: 'failed', failureReason: reason }))) return;
+        await acc.void(t.holdTransferId!);
+        tx.append({
+          type: 'payment.failed',
+          source: LEDGER_SOURCE,
+          agentId: t.agentId,
+          data: { paymentHash, amountMsat: t.amountMsat, accountId: t.accountId, transactionId: t.id, reason },
+        });
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ task payouts (inside swarm's units)
+
+  /**
+   * Holds a task's winning bid (`bidSats` * 1000 msat) from the treasury for the agent (pending treasury -> agent,
+   * idempotency key `task-hold:<taskId>`), with `hold.created`. Returns `{ ok: false, reason }` without writing
+   * anything when the treasury cannot cover it, so swarm can refuse the assignment with that reason.
+   * A bid of 0 or null holds nothing (`transferId: null`).
+   */
+  async holdTaskPayoutInTx(tx: WriteContext, task: { taskId: string; agentId: string; bidSats: number | null }): Promise<PayoutHoldResult> {
+    if (!task.bidSats || task.bidSats <= 0) return { ok: true, transferId: null };
+    const amountMsat = task.bidSats * 1000;
+    const acc = new Accounting(tx.manager);
+    const treasury = await acc.getAccount(TREASURY_ACCOUNT);
+    const available = treasury.creditsPosted - treasury.debitsPosted - treasury.debitsPending;
+    if (available < amountMsat) {
+      return { ok: false, reason: `treasury cannot cover the bid: ${Math.floor(available / 1000)} sats available, ${task.bidSats} sats needed` };
+    }
+    const creditAccountId = await acc.ensureAgentAccount(task.agentId);
+    try {
+      const r = await acc.transfer({
+        kind: 'pending',
+        debitAccountId: TREASURY_ACCOUNT,
+        creditAccountId,
+        amountMsat,
+        purpose: 'task_payout',
+        ref: task.taskId,
+        idempotencyKey: `task-hold:${task.taskId}`,
+      });
+      if (r.created) {
+        tx.append({
+          type: 'hold.created',
+          source: LEDGER_SOURCE,
+          taskId: task.taskId,
+          agentId: task.agentId,
+          data: { transferId: r.transfer.id, amountMsat, debitAccountId: TREASURY_ACCOUNT, creditAccountId, purpose: 'task_payout' },
+        });
+      }
+      return { ok: true, transferId: r.transfer.id };
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ledger/insufficient_funds') return { ok: false, reason: `treasury cannot cover the bid: ${err.message}` };
+      throw err;
+    }
+  }
+
+  /** Posts a task's payout hold to the agent (`hold.posted`); no-op when the task has no unresolved hold. */
+  async postTaskPayoutInTx(tx: WriteContext, taskId: string): Promise<void> {
+    const hold = await this.openTaskHold(tx.manager, taskId);
+    if (!hold) return;
+    const r = await new Accounting(tx.manager).post(hold.id);
+    tx.append({
+      type: 'hold.posted',
+      source: LEDGER_SOURCE,
+      taskId,
+      agentId: agentOf(hold.creditAccountId),
+      data: { transferId: r.transfer.id, pendingId: hold.id, amountMsat: r.transfer.amountMsat, debitAccountId: hold.debitAccountId, creditAccountId: hold.creditAccountId, purpose: hold.purpose },
+    });
+  }
+
+  /** Voids a task's payout hold (`hold.voided {reason}`); no-op when the task has no unresolved hold. */
+  async voidTaskPayoutInTx(tx: WriteContext, taskId: string, reason: string): Promise<void> {
+    const hold = await this.openTaskHold(tx.manager, taskId);
+    if (!hold) return;
+    const r = await new Accounting(tx.manager).void(hold.id);
+    tx.append({
+      type: 'hold.voided',
+      source: LEDGER_SOURCE,
+      taskId,
+      agentId: agentOf(hold.creditAccountId),
+      data: {
+        transferId: r.transfer.id,
+        pendingId: hold.id,
+        amountMsat: hold.amountMsat,
+        debitAccountId: hold.debitAccountId,
+        creditAccountId: hold.creditAccountId,
+        purpose: hold.purpose,
+        reason: reason.slice(0, 200),
+      },
+    });
+  }
+
+  private async openTaskHold(m: EntityManager, taskId: string): Promise<LedgerTransferEntity | null> {
+    const hold = await m.findOne(LedgerTransferEntity, { where: { idempotencyKey: `task-hold:${taskId}` } });
+    if (!hold) return null;
+    return (await new Accounting(m).resolutionOf(hold.id)) ? null : hold;
+  }
+
+  // ------------------------------------------------------------------ sweep and recovery
+
+  /**
+   * One pass of the ledger's background work (boot and every LEDGER_SWEEP_MS), safe on several instances:
+   * pending invoices are re-read from the node (a settle the stream missed is applied) and expired when due;
+   * pending payments are tracked on the node and finished (`unknown` = never sent: failed); due generic holds expire.
+   */
+  async sweep(): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = true;
+    try {
+      const repo = this.dataSource.getRepository(LedgerTransactionEntity);
+      const pendingIn = await repo.find({ where: { type: 'incoming', status: 'pending' }, take: 1000 });
+      const nowMs = Date.now();
+      for (const t of pendingIn) {
+        if (this.stopped) return;
+        if (t.expiresAt && Date.parse(t.expiresAt) <= nowMs) {
+          await this.expireInvoice(t.paymentHash);
+          continue;
+        }
+        if (t.expiresAt) this.armExpiry(t.paymentHash, t.expiresAt);
+        const st = await this.backend.lookupInvoice(t.paymentHash).catch(() => null);
+        if (st?.state === 'settled' && st.preimage) await this.invoiceSettled(t.paymentHash, st.preimage, st.settledAt ?? nowIso());
+      }
+      const pendingOut = await repo.find({ where: { type: 'outgoing', status: In(['pending']) }, take: 1000 });
+      for (const t of pendingOut) {
+        if (this.stopped) return;
+        // give a payment that was just recorded time to reach the node before "unknown" means "never sent"
+        if (nowMs - Date.parse(t.updatedAt) < 2 * this.config.LEDGER_SWEEP_MS) continue;
+        const outcome = await this.backend.trackPayment(t.paymentHash).catch(() => null);
+        if (!outcome) continue;
+        if (outcome.status === 'unknown') await this.paymentUpdated(t.paymentHash, { status: 'failed', reason: 'never reached the node' });
+        else await this.paymentUpdated(t.paymentHash, outcome);
+      }
+      const due = await new Accounting(this.dataSource.manager).duePending(nowIso(), 500, 'invoice');
+      for (const p of due) {
+        await this.events.write(async (tx) => {
+          const acc = new Accounting(tx.manager);
+          if (await acc.resolutionOf(p.id)) return;
+          await acc.void(p.id, 'expire');
+        });
+      }
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** Track every pending payment now (used after restarts and by tests), ignoring the grace period. */
+  async trackPendingPayments(): Promise<number> {
+    const pendingOut = await this.dataSource.getRepository(LedgerTransactionEntity).find({ where: { type: 'outgoing', status: 'pending' } });
+    for (const t of pendingOut) {
+      const outcome = await this.backend.trackPayment(t.paymentHash);
+      await this.paymentUpdated(t.paymentHash, outcome.status === 'unknown' ? { status: 'failed', reason: 'never reached the node' } : outcome);
+    }
+    return pendingOut.length;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private async moveStatus(m: EntityManager, t: LedgerTransactionEntity, from: LedgerTransactionStatus, set: Partial<LedgerTransactionEntity>): Promise<boolean> {
+    const r = await m
+      .createQueryBuilder()
+      .update(LedgerTransactionEntity)
+      .set({ ...set, updatedAt: nowIso() })
+      .where('id = :id AND status = :from', { id: t.id, from })
+      .execute();
+    if (r.affected === 1) Object.assign(t, set);
+    return r.affected === 1;
+  }
+
+  private idemKey(key: string | undefined): string | null {
+    if (key === undefined) return null;
+    if (!IDEM_RE.test(key)) throw new AppError('request/bad_request', 'idempotencyKey must be 1-128 letters, digits, _ . : -', 400);
+    return key;
+  }
+
+  private replay(prior: LedgerTransactionEntity, type: LedgerTransactionType, amountMsat: number, paymentHash?: string): LedgerTransactionDto {
+    if (prior.type !== type || prior.amountMsat !== amountMsat || (paymentHash && prior.paymentHash !== paymentHash)) {
+      throw ledgerError('ledger/idempotency_conflict', `Idempotency key ${prior.idempotencyKey} was used for a different request`, 409);
+    }
+    return toTransactionDto(prior);
+  }
+
+  private async callBackend<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw ledgerError('ledger/backend_error', `Lightning backend error: ${(err as Error).message}`, 503);
+    }
+  }
+}
+
+/** @throws AppError `ledger/invalid_preimage` (400: not 64 hex chars), `ledger/preimage_mismatch` (400). */
+export function assertPreimage(preimage: unknown, paymentHash: string): string {
+  if (typeof preimage !== 'string' || !HEX64.test(preimage)) throw ledgerError('ledger/invalid_preimage', 'preimage must be 32 bytes as 64 lowercase hex characters', 400);
+  if (sha256Hex(preimage) !== paymentHash) throw ledgerError('ledger/preimage_mismatch', 'sha256(preimage) does not equal the payment_hash', 400);
+  return preimage;
+}
+
+function assertFee(v: unknown): number {
+  if (v === 0) return 0;
+  return assertMsat(v, 'maxFeeMsat');
+}
+
+function agentOf(accountId: string): string | null {
+  return accountId.startsWith('agent:') ? accountId.slice('agent:'.length) : null;
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(c: string): { createdAt: string; id: string } {
+  const text = Buffer.from(c, 'base64url').toString('utf8');
+  const [createdAt, id] = text.split('|');
+  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || id.length > 64) throw ledgerError('ledger/bad_cursor', 'cursor is not a cursor from this API', 400);
+  return { createdAt, id };
+}
+
+/** Wire form of a transaction; the preimage only once settled. */
+export function toTransactionDto(t: LedgerTransactionEntity): LedgerTransactionDto {
+  return {
+    id: t.id,
+    type: t.type,
+    status: t.status,
+    paymentHash: t.paymentHash,
+    bolt11: t.bolt11,
+    preimage: t.status === 'settled' ? t.preimage : null,
+    amountMsat: t.amountMsat,
+    feeMsat: t.feeMsat,
+    maxFeeMsat: t.maxFeeMsat,
+    memo: t.memo,
+    accountId: t.accountId,
+    taskId: t.taskId,
+    agentId: t.agentId,
+    expiresAt: t.expiresAt,
+    failureReason: t.failureReason,
+    idempotencyKey: t.idempotencyKey,
+    createdAt: t.createdAt,
+    settledAt: t.settledAt,
+  };
+}

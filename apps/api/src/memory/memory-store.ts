@@ -1,0 +1,354 @@
+import type { MemoryEntryDto, MemoryEntryType, MemoryFilters } from '@app/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+import { fnv1a32 } from './embedders/hash.embedder';
+
+/** A `memory_entries` row as read back (PostgreSQL returns bigint as string). */
+export interface MemoryRow {
+  num: number | string;
+  id: string;
+  content: string;
+  type: MemoryEntryType;
+  source: string;
+  agentId: string | null;
+  taskId: string | null;
+  sessionId: string | null;
+  metadata: string;
+  createdAt: string;
+  subject: string | null;
+  factKey: string | null;
+  validFrom: string | null;
+  validTo: string | null;
+  supersededBy: string | null;
+  deletedAt: string | null;
+}
+
+/** What `insertEntry` writes (id and createdAt already assigned). */
+export interface NewMemoryRow {
+  id: string;
+  content: string;
+  type: MemoryEntryType;
+  source: string;
+  agentId: string | null;
+  taskId: string | null;
+  sessionId: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  subject: string | null;
+  factKey: string | null;
+  validFrom: string | null;
+}
+
+const ENTRY_COLUMNS =
+  '"num", "id", "content", "type", "source", "agentId", "taskId", "sessionId", "metadata", "createdAt", "subject", "factKey", "validFrom", "validTo", "supersededBy", "deletedAt"';
+
+/** Float32 vector <-> bytes (little-endian float32, what sqlite-vec reads from a BLOB). */
+export function vectorToBytes(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+export function bytesToVector(b: Buffer | Uint8Array): Float32Array {
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return new Float32Array(copy.buffer);
+}
+
+/**
+ * SQL of the memory tables for both dialects (SQLite: FTS5 + sqlite-vec vec0; PostgreSQL: tsvector/GIN + brute-force
+ * cosine over `memory_vectors`). Writes take the caller's transaction manager; reads use the data source.
+ * Placeholders are built per dialect (`?` vs `$n`).
+ */
+export class MemoryStore {
+  readonly pg: boolean;
+  private readonly vecTables = new Set<string>();
+
+  constructor(private readonly ds: DataSource) {
+    this.pg = ds.options.type === 'postgres';
+  }
+
+  /** Builds a placeholder list: `p(values)` pushes and returns `?` / `$n`. */
+  params(): { values: unknown[]; p(v: unknown): string } {
+    const values: unknown[] = [];
+    return {
+      values,
+      p: (v: unknown) => {
+        values.push(v);
+        return this.pg ? `$${values.length}` : '?';
+      },
+    };
+  }
+
+  /** Inserts an entry and its lexical index row (same transaction). Returns its `num`. */
+  async insertEntry(m: EntityManager, e: NewMemoryRow): Promise<number> {
+    const q = this.params();
+    const cols = [e.id, e.content, e.type, e.source, e.agentId, e.taskId, e.sessionId, JSON.stringify(e.metadata), e.createdAt, e.subject, e.factKey, e.validFrom];
+    const placeholders = cols.map((v) => q.p(v));
+    const tsv = this.pg ? `, to_tsvector('english', ${q.p(e.content)})` : '';
+    const rows = (await m.query(
+      `INSERT INTO "memory_entries" ("id", "content", "type", "source", "agentId", "taskId", "sessionId", "metadata", "createdAt", "subject", "factKey", "validFrom"${this.pg ? ', "tsv"' : ''})
+       VALUES (${placeholders.join(', ')}${tsv}) RETURNING "num"`,
+      q.values,
+    )) as { num: number | string }[];
+    const num = Number(rows[0].num);
+    if (!this.pg) await m.query('INSERT INTO "memory_fts" (rowid, content) VALUES (?, ?)', [num, e.content]);
+    return num;
+  }
+
+  /** Soft-deletes: sets deletedAt, removes the lexical and vector index rows (the entry row and its vectors' table rows stay). */
+  async softDelete(m: EntityManager, num: number, at: string): Promise<void> {
+    const q = this.params();
+    await m.query(`UPDATE "memory_entries" SET "deletedAt" = ${q.p(at)} WHERE "num" = ${q.p(num)}`, q.values);
+    if (!this.pg) {
+      await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
+      for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
+    }
+  }
+
+  async byId(id: string): Promise<MemoryRow | null> {
+    const q = this.params();
+    const rows = (await this.ds.query(`SELECT ${ENTRY_COLUMNS} FROM "memory_entries" WHERE "id" = ${q.p(id)}`, q.values)) as MemoryRow[];
+    return rows[0] ?? null;
+  }
+
+  async byNums(nums: readonly number[], filters: MemoryFilters = {}): Promise<MemoryRow[]> {
+    if (nums.length === 0) return [];
+    const q = this.params();
+    const where = this.filterSql(filters, q, 'e');
+    const list = nums.map((n) => String(Math.trunc(n))).join(',');
+    return (await this.ds.query(
+      `SELECT ${ENTRY_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM "memory_entries" e WHERE e."num" IN (${list}) AND ${where}`,
+      q.values,
+    )) as MemoryRow[];
+  }
+
+  /** Models that have a vector for each of `nums`. */
+  async modelsOf(nums: readonly number[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    if (nums.length === 0) return out;
+    const list = nums.map((n) => String(Math.trunc(n))).join(',');
+    const rows = (await this.ds.query(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (${list})`)) as { entryNum: number | string; model: string }[];
+    for (const r of rows) {
+      const k = Number(r.entryNum);
+      out.set(k, [...(out.get(k) ?? []), r.model]);
+    }
+    return out;
+  }
+
+  /**
+   * SQL condition (always non-empty) for live entries matching `filters`; `alias` is the entries table alias.
+   */
+  filterSql(f: MemoryFilters, q: { p(v: unknown): string }, alias: string): string {
+    const a = `${alias}.`;
+    const parts = [`${a}"deletedAt" IS NULL`];
+    if (f.type) parts.push(`${a}"type" = ${q.p(f.type)}`);
+    if (f.agentId) {
+      parts.push(f.includeShared ? `(${a}"agentId" = ${q.p(f.agentId)} OR ${a}"agentId" IS NULL)` : `${a}"agentId" = ${q.p(f.agentId)}`);
+    }
+    if (f.taskId) parts.push(`${a}"taskId" = ${q.p(f.taskId)}`);
+    if (f.sessionId) parts.push(`${a}"sessionId" = ${q.p(f.sessionId)}`);
+    if (f.source) parts.push(`${a}"source" = ${q.p(f.source)}`);
+    if (f.from) parts.push(`${a}"createdAt" >= ${q.p(f.from)}`);
+    if (f.to) parts.push(`${a}"createdAt" < ${q.p(f.to)}`);
+    return parts.join(' AND ');
+  }
+
+  /**
+   * Keyword search over the whole store after filters: BM25 (FTS5, porter stemming) on SQLite, `ts_rank` over the
+   * english tsvector on PostgreSQL. Terms are ORed. Returns up to `limit` (num, score), best first.
+   */
+  async lexical(terms: readonly string[], filters: MemoryFilters, limit: number): Promise<{ num: number; score: number }[]> {
+    const clean = terms.map((t) => t.replace(/[^a-z0-9]/g, '')).filter((t) => t.length > 0);
+    if (clean.length === 0) return [];
+    const q = this.params();
+    let rows: { num: number | string; score: number | string }[];
+    if (this.pg) {
+      const tsq = q.p(clean.join(' | '));
+      const where = this.filterSql(filters, q, 'e');
+      rows = (await this.ds.query(
+        `SELECT e."num", ts_rank(e."tsv", query) AS score FROM "memory_entries" e, to_tsquery('english', ${tsq}) query
+         WHERE e."tsv" @@ query AND ${where} ORDER BY score DESC, e."num" DESC LIMIT ${Math.trunc(limit)}`,
+        q.values,
+      )) as typeof rows;
+    } else {
+      const match = q.p(clean.map((t) => `"${t}"`).join(' OR '));
+      const where = this.filterSql(filters, q, 'e');
+      rows = (await this.ds.query(
+        `SELECT e."num" AS num, -bm25("memory_fts") AS score FROM "memory_fts" JOIN "memory_entries" e ON e."num" = "memory_fts".rowid
+         WHERE "memory_fts" MATCH ${match} AND ${where} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
+        q.values,
+      )) as typeof rows;
+    }
+    return rows.map((r) => ({ num: Number(r.num), score: Number(r.score) }));
+  }
+
+  /** Name of the vec0 KNN table of one model (SQLite). */
+  vecTableName(model: string, dim: number): string {
+    return `memory_vec_${fnv1a32(model).toString(16)}_${dim}`;
+  }
+
+  /** Creates the vec0 table of a model if needed (SQLite; cosine distance). */
+  async ensureVecTable(model: string, dim: number): Promise<string | null> {
+    if (this.pg) return null;
+    const name = this.vecTableName(model, dim);
+    if (!this.vecTables.has(name)) {
+      await this.ds.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${Math.trunc(dim)}] distance_metric=cosine)`);
+      this.vecTables.add(name);
+    }
+    return name;
+  }
+
+  /** Like ensureVecTable, inside a transaction (SQLite allows the DDL there). */
+  async ensureVecTableInTx(m: EntityManager, model: string, dim: number): Promise<void> {
+    if (this.pg) return;
+    const name = this.vecTableName(model, dim);
+    if (this.vecTables.has(name)) return;
+    await m.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${Math.trunc(dim)}] distance_metric=cosine)`);
+  }
+
+  private async listVecTables(m: EntityManager): Promise<string[]> {
+    const rows = (await m.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'memory_vec_%' AND sql LIKE '%vec0%'`)) as { name: string }[];
+    return rows.map((r) => r.name);
+  }
+
+  /** Writes vectors of one model (idempotent: an existing (entry, model) vector is kept). Skips deleted entries. */
+  async insertVectors(m: EntityManager, model: string, dim: number, items: { num: number; vector: Float32Array }[], at: string): Promise<number> {
+    let written = 0;
+    const table = this.pg ? null : this.vecTableName(model, dim);
+    for (const it of items) {
+      const q = this.params();
+      const rows = (await m.query(
+        `INSERT INTO "memory_vectors" ("entryNum", "model", "dim", "vector", "createdAt")
+         SELECT ${q.p(it.num)}, ${q.p(model)}, ${q.p(dim)}, ${q.p(vectorToBytes(it.vector))}, ${q.p(at)}
+         WHERE EXISTS (SELECT 1 FROM "memory_entries" WHERE "num" = ${q.p(it.num)} AND "deletedAt" IS NULL)
+         ON CONFLICT ("entryNum", "model") DO NOTHING RETURNING "entryNum"`,
+        q.values,
+      )) as unknown[];
+      if (rows.length === 0) continue;
+      written++;
+      if (table) await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [vectorToBytes(it.vector)]);
+    }
+    return written;
+  }
+
+  /**
+   * Nearest live entries to `query` among vectors of `model`, after filters: (num, cosine similarity), best first.
+   * SQLite without filters: vec0 KNN (`MATCH ... AND k = ?`). With filters: an exact scan of the filtered set with
+   * sqlite-vec's `vec_distance_cosine` (the filter shrinks the set first). PostgreSQL (no pgvector here): reads the
+   * filtered set's vectors and scans them in process.
+   */
+  async nearest(model: string, query: Float32Array, filters: MemoryFilters, limit: number): Promise<{ num: number; cosine: number }[]> {
+    const k = Math.trunc(limit);
+    const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
+    if (!this.pg) {
+      if (unfiltered) {
+        const table = await this.ensureVecTable(model, query.length);
+        const rows = (await this.ds.query(`SELECT rowid AS num, distance FROM "${table}" WHERE embedding MATCH ? AND k = ${k} ORDER BY distance`, [
+          vectorToBytes(query),
+        ])) as { num: number; distance: number | null }[];
+        return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
+      }
+      const q = this.params();
+      const vec = q.p(vectorToBytes(query));
+      const mdl = q.p(model);
+      const where = this.filterSql(filters, q, 'e');
+      const rows = (await this.ds.query(
+        `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_vectors" v JOIN "memory_entries" e ON e."num" = v."entryNum"
+         WHERE v."model" = ${mdl} AND ${where} ORDER BY distance LIMIT ${k}`,
+        q.values,
+      )) as { num: number; distance: number | null }[];
+      return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
+    }
+    const q = this.params();
+    const mdl = q.p(model);
+    const where = this.filterSql(filters, q, 'e');
+    const rows = (await this.ds.query(
+      `SELECT v."entryNum" AS num, v."vector" FROM "memory_vectors" v JOIN "memory_entries" e ON e."num" = v."entryNum" WHERE v."model" = ${mdl} AND ${where}`,
+      q.values,
+    )) as { num: string; vector: Buffer }[];
+    const scored = rows.map((r) => ({ num: Number(r.num), cosine: dot(query, bytesToVector(r.vector)) }));
+    scored.sort((a, b) => b.cosine - a.cosine);
+    return scored.slice(0, k);
+  }
+
+  /** Previous and next live entry (by num) of the same session for each of `nums`. */
+  async neighbors(nums: readonly number[]): Promise<Map<number, { prev: number | null; next: number | null }>> {
+    const out = new Map<number, { prev: number | null; next: number | null }>();
+    if (nums.length === 0) return out;
+    const list = nums.map((n) => String(Math.trunc(n))).join(',');
+    const rows = (await this.ds.query(
+      `SELECT c."num" AS num,
+        (SELECT MAX(p."num") FROM "memory_entries" p WHERE p."sessionId" = c."sessionId" AND p."num" < c."num" AND p."deletedAt" IS NULL) AS prev,
+        (SELECT MIN(n."num") FROM "memory_entries" n WHERE n."sessionId" = c."sessionId" AND n."num" > c."num" AND n."deletedAt" IS NULL) AS next
+       FROM "memory_entries" c WHERE c."num" IN (${list}) AND c."sessionId" IS NOT NULL`,
+    )) as { num: number | string; prev: number | string | null; next: number | string | null }[];
+    for (const r of rows) out.set(Number(r.num), { prev: r.prev === null ? null : Number(r.prev), next: r.next === null ? null : Number(r.next) });
+    return out;
+  }
+
+  /** Live entries without a vector of `model`, oldest first (the embedding queue). */
+  async pendingForModel(model: string, limit: number): Promise<{ num: number; content: string }[]> {
+    const q = this.params();
+    const rows = (await this.ds.query(
+      `SELECT e."num", e."content" FROM "memory_entries" e WHERE e."deletedAt" IS NULL
+       AND NOT EXISTS (SELECT 1 FROM "memory_vectors" v WHERE v."entryNum" = e."num" AND v."model" = ${q.p(model)})
+       ORDER BY e."num" LIMIT ${Math.trunc(limit)}`,
+      q.values,
+    )) as { num: number | string; content: string }[];
+    return rows.map((r) => ({ num: Number(r.num), content: r.content }));
+  }
+
+  async countPending(model: string): Promise<number> {
+    const q = this.params();
+    const rows = (await this.ds.query(
+      `SELECT COUNT(*) AS n FROM "memory_entries" e WHERE e."deletedAt" IS NULL
+       AND NOT EXISTS (SELECT 1 FROM "memory_vectors" v WHERE v."entryNum" = e."num" AND v."model" = ${q.p(model)})`,
+      q.values,
+    )) as { n: number | string }[];
+    return Number(rows[0].n);
+  }
+
+  /** Distinct lowercase single-word sources (speaker names) of live entries. */
+  async sources(): Promise<string[]> {
+    const rows = (await this.ds.query(`SELECT DISTINCT "source" FROM "memory_entries" WHERE "deletedAt" IS NULL LIMIT 1000`)) as { source: string }[];
+    return rows.map((r) => r.source.toLowerCase()).filter((s) => /^[a-z0-9]+$/.test(s));
+  }
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return 0;
+  let s = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    s += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 || nb === 0 ? 0 : s / Math.sqrt(na * nb);
+}
+
+/** Row -> wire DTO. */
+export function toDto(r: MemoryRow, models: string[] = []): MemoryEntryDto {
+  let metadata: Record<string, unknown> = {};
+  try {
+    metadata = JSON.parse(r.metadata) as Record<string, unknown>;
+  } catch {
+    /* stored by us as JSON; keep {} if not */
+  }
+  return {
+    id: r.id,
+    content: r.content,
+    type: r.type,
+    source: r.source,
+    agentId: r.agentId,
+    taskId: r.taskId,
+    sessionId: r.sessionId,
+    metadata,
+    createdAt: r.createdAt,
+    subject: r.subject,
+    factKey: r.factKey,
+    validFrom: r.validFrom,
+    validTo: r.validTo,
+    supersededBy: r.supersededBy,
+    embeddedModels: models,
+    deletedAt: r.deletedAt,
+  };
+}
