@@ -8,6 +8,12 @@ export interface SubscribeRequest {
   since?: number;
   /** The epoch the client's cursor belongs to; a different epoch means gap. */
   epoch?: string;
+  /**
+   * Only these event types, live and in replay (1-50 catalogue types; not on `mobile`). The cursor keeps its meaning:
+   * resume with the last seq received, events of other types in between are simply never sent. Subscribing again to
+   * the same channel replaces the filter (or removes it, without `types`).
+   */
+  types?: string[];
 }
 
 export type SubscribeAck =
@@ -20,6 +26,8 @@ export type SubscribeAck =
       replayed: number;
       /** True: the cursor cannot be honoured (retention, other epoch, too far behind); refetch the snapshot. */
       gap: boolean;
+      /** The type filter in force (sorted), when the subscription has one. */
+      types?: string[];
     }
   | { ok: false; channel?: string; code: string; message: string };
 

@@ -96,6 +96,22 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
   REALTIME_FLUSH_MS = 10;
 
+  /** Socket.IO handshakes allowed per client IP per REALTIME_HANDSHAKE_WINDOW_MS (0 = no limit). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  REALTIME_HANDSHAKES_PER_IP = 300;
+
+  /** Window of the realtime handshake rate limit, ms. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
+  REALTIME_HANDSHAKE_WINDOW_MS = 60_000;
+
+  /** Concurrent realtime sockets per principal (one API key or one session; 0 = no cap), per instance. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  REALTIME_MAX_SOCKETS_PER_PRINCIPAL = 50;
+
+  /** Concurrent realtime sockets per client IP (0 = no cap), per instance. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  REALTIME_MAX_SOCKETS_PER_IP = 500;
+
   /** Digest interval of the conflated mobile channel. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(50)
   MOBILE_DIGEST_MS = 1000;

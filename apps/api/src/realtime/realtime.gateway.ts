@@ -1,6 +1,7 @@
 import { Inject, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import {
+  EVENT_TYPES,
   MOBILE_EVENT_TYPES,
   PRIVILEGED_CHANNELS,
   REALTIME_NAMESPACE,
@@ -12,6 +13,7 @@ import {
   type UnsubscribeAck,
 } from '@app/contracts';
 import fastifyCookie from '@fastify/cookie';
+import proxyaddr from 'proxy-addr';
 import type { Namespace, Socket } from 'socket.io';
 import { SESSION_COOKIE } from '../auth/auth.constants';
 import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
@@ -21,15 +23,24 @@ import { EventLogWriter } from '../event-log/event-log.writer';
 import { EventLogReader } from '../event-log/event-log.reader';
 import type { EventFilter } from '../event-log/event-log.types';
 import { decideAccess, PUBLIC_ROOM_SUFFIX, publicRoom } from '../auth/access-policy';
+import { trustProxyOption } from '../common/http-edge';
+import { ConnectionLimiter, isRefusal, principalKey, type LimitRefusal } from './connection-limits';
 
 /** Events per replay frame. */
 const REPLAY_FRAME_SIZE = 1000;
 /** Minimum interval between slow-consumer scans, ms. */
 const SLOW_SCAN_INTERVAL_MS = 50;
 const MOBILE_TYPES = new Set<string>(MOBILE_EVENT_TYPES);
+const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
+/** Most types one `subscribe { types }` may list. */
+const MAX_FILTER_TYPES = 50;
+/** Separates a channel's room from its type filter in a filtered room's name (`swarm~types:task.created,...`). */
+const FILTER_SEP = '~types:';
 
 interface SocketData {
   principal: ResolvedPrincipal;
+  /** Client IP (the peer, or X-Forwarded-For through TRUST_PROXY proxies), for the connection limits. */
+  ip: string;
   /** Rooms this socket joined through `subscribe`. */
   rooms: Set<string>;
 }
@@ -41,13 +52,34 @@ interface EnginePacket {
   data?: unknown;
 }
 
-/** The channel name a room's frames are labelled with (what the client subscribed to). */
-function channelOfRoom(room: string): string {
-  return room.endsWith(PUBLIC_ROOM_SUFFIX) ? room.slice(0, -PUBLIC_ROOM_SUFFIX.length) : room;
+/** A Socket.IO middleware error the client sees as `connect_error` (`message` = code, `data` = { code, message }). */
+function limitError(r: LimitRefusal): Error & { data: LimitRefusal } {
+  return Object.assign(new Error(r.code), { data: r });
 }
 
-/** The log filter that reproduces what a room receives live (used for replay); public rooms hide privileged channels. */
+/** The room a type-filtered room belongs to (`swarm~types:a,b` -> `swarm`; other rooms are their own). */
+function baseRoom(room: string): string {
+  const i = room.indexOf(FILTER_SEP);
+  return i < 0 ? room : room.slice(0, i);
+}
+
+/** The channel name a room's frames are labelled with (what the client subscribed to). */
+function channelOfRoom(room: string): string {
+  const base = baseRoom(room);
+  return base.endsWith(PUBLIC_ROOM_SUFFIX) ? base.slice(0, -PUBLIC_ROOM_SUFFIX.length) : base;
+}
+
+/**
+ * The log filter that reproduces what a room receives live (used for replay); public rooms hide privileged channels,
+ * a type-filtered room adds its types.
+ */
 export function filterForRoom(room: string): EventFilter {
+  const i = room.indexOf(FILTER_SEP);
+  if (i >= 0) return { ...filterForChannelRoom(room.slice(0, i)), types: room.slice(i + FILTER_SEP.length).split(',') };
+  return filterForChannelRoom(room);
+}
+
+function filterForChannelRoom(room: string): EventFilter {
   const base = channelOfRoom(room);
   const hidden = room.endsWith(PUBLIC_ROOM_SUFFIX) ? { excludeChannels: PRIVILEGED_CHANNELS } : {};
   if (base === 'all') return hidden;
@@ -100,10 +132,18 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   private lastFlush = 0;
   private mobilePending = new Map<string, EventEnvelope>();
   private mobileTimer: NodeJS.Timeout | null = null;
+  /**
+   * Type-filtered rooms of this instance's sockets: channel room -> filtered room -> its types. A live event of a
+   * channel room also goes to each filtered room whose types include it. Entries go when their room empties.
+   */
+  private readonly filteredRooms = new Map<string, Map<string, Set<string>>>();
   /** Sockets replaying a room: live frames for them are held back here and sent after the replay. */
   private readonly replaying = new Map<string, Map<string, EventEnvelope[]>>();
   /** Counters for tests and metrics. */
-  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0 };
+  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0, limitedHandshakes: 0 };
+  /** Per-IP handshake rate and concurrent sockets per principal / IP (connection-limits.ts). */
+  readonly limiter: ConnectionLimiter;
+  private readonly trustProxy: ReturnType<typeof trustProxyOption>;
 
   constructor(
     private readonly auth: AuthService,
@@ -112,12 +152,27 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     private readonly bus: InternalBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.limiter = new ConnectionLimiter({
+      handshakesPerIp: config.REALTIME_HANDSHAKES_PER_IP,
+      handshakeWindowMs: config.REALTIME_HANDSHAKE_WINDOW_MS,
+      maxSocketsPerPrincipal: config.REALTIME_MAX_SOCKETS_PER_PRINCIPAL,
+      maxSocketsPerIp: config.REALTIME_MAX_SOCKETS_PER_IP,
+    });
+    this.trustProxy = trustProxyOption(config.TRUST_PROXY);
     bus.on('appended', (events) => this.handleAppended(events));
     bus.on('credential-revoked', (c) => this.handleRevoked(c));
   }
 
   afterInit(nsp: LiveNamespace): void {
     nsp.use((socket, next) => {
+      // edge controls first (no database read for a flood), then the credential, then the concurrent-socket caps
+      const ip = this.clientIp(socket);
+      const limited = this.limiter.admitHandshake(ip);
+      if (limited) {
+        this.stats.limitedHandshakes++;
+        next(limitError(limited));
+        return;
+      }
       this.authenticate(socket)
         .then((principal) => {
           if (!principal) {
@@ -125,7 +180,15 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
             next(new Error('unauthorized'));
             return;
           }
+          const lease = this.limiter.acquire(principalKey(principal), ip);
+          if (isRefusal(lease)) {
+            this.stats.limitedHandshakes++;
+            next(limitError(lease));
+            return;
+          }
+          socket.once('disconnect', () => lease.release());
           socket.data.principal = principal;
+          socket.data.ip = ip;
           socket.data.rooms = new Set();
           next();
         })
@@ -138,6 +201,18 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     if (this.mobileTimer) clearInterval(this.mobileTimer);
+  }
+
+  /** The client's IP: the TCP peer, or the X-Forwarded-For entry TRUST_PROXY allows (same rule as the REST API). */
+  private clientIp(socket: LiveSocket): string {
+    const trust = this.trustProxy;
+    if (trust === false) return socket.handshake.address;
+    const fn = typeof trust === 'function' ? trust : trust === true ? () => true : proxyaddr.compile(trust.split(',').map((x) => x.trim()));
+    try {
+      return proxyaddr(socket.request, fn);
+    } catch {
+      return socket.handshake.address;
+    }
   }
 
   private async authenticate(socket: LiveSocket): Promise<ResolvedPrincipal | null> {
@@ -172,22 +247,36 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (!req || typeof req !== 'object' || Array.isArray(req)) {
       return { ok: false, code: 'realtime/bad_request', message: 'subscribe expects { channel, since?, epoch? }' };
     }
-    const { channel, since, epoch } = req as { channel?: unknown; since?: unknown; epoch?: unknown };
+    const { channel, since, epoch, types } = req as { channel?: unknown; since?: unknown; epoch?: unknown; types?: unknown };
     if (since !== undefined && since !== null && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
       return { ok: false, code: 'realtime/bad_request', message: 'since must be a non-negative integer seq' };
     }
     if (epoch !== undefined && epoch !== null && (typeof epoch !== 'string' || epoch.length > 64)) {
       return { ok: false, code: 'realtime/bad_request', message: 'epoch must be a string' };
     }
+    let typeList: string[] | undefined;
+    if (types !== undefined && types !== null) {
+      if (!Array.isArray(types) || types.length === 0 || types.length > MAX_FILTER_TYPES || !types.every((x) => typeof x === 'string' && KNOWN_TYPES.has(x))) {
+        return { ok: false, code: 'realtime/bad_request', message: `types must be 1-${MAX_FILTER_TYPES} event types of the catalogue (docs/events.md)` };
+      }
+      typeList = [...new Set(types as string[])].sort();
+    }
     const access = decideAccess(socket.data.principal, channel);
     if (!access.ok) return { ok: false, channel: typeof channel === 'string' ? channel : undefined, code: access.code, message: access.message };
     const name = channel as string;
-    const room = access.room;
+    if (typeList && access.room === 'mobile') {
+      return { ok: false, channel: name, code: 'realtime/bad_request', message: 'the mobile digest has a fixed set of types; subscribe to a channel to filter by type' };
+    }
+    // one subscription per channel: a new subscribe replaces the previous filter (or lack of one)
+    this.leaveChannel(socket, access.room);
+    const room = typeList ? `${access.room}${FILTER_SEP}${typeList.join(',')}` : access.room;
+    if (typeList) this.registerFilteredRoom(access.room, room, typeList);
+    const filterAck = typeList ? { types: typeList } : {};
     if (since === undefined || since === null) {
       await socket.join(room);
       socket.data.rooms.add(room);
       const headSeq = await this.reader.getHeadSeq();
-      return { ok: true, channel: name, epoch: this.reader.epoch, headSeq, replayed: 0, gap: false };
+      return { ok: true, channel: name, epoch: this.reader.epoch, headSeq, replayed: 0, gap: false, ...filterAck };
     }
     // Join first, replay second, with this socket's live frames for the room held back until the replay is out:
     // nothing committed meanwhile is missed, and the client sees one seq-ordered stream.
@@ -202,7 +291,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       const after = result.lastSeq;
       const rest = result.ack.ok && !result.ack.gap ? backlog.filter((e) => e.seq > after) : backlog;
       if (rest.length > 0) socket.emit('events', rest, name);
-      return result.ack;
+      return result.ack.ok ? { ...result.ack, ...filterAck } : result.ack;
     } finally {
       held.delete(socket.id);
       if (held.size === 0) this.replaying.delete(room);
@@ -247,9 +336,23 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     const channel = (req as { channel?: unknown } | null)?.channel;
     const access = decideAccess(socket.data.principal, channel);
     if (!access.ok) return { ok: false, code: access.code, message: access.message };
-    void socket.leave(access.room);
-    socket.data.rooms.delete(access.room);
+    this.leaveChannel(socket, access.room);
     return { ok: true, channel: channel as string };
+  }
+
+  /** Leaves a channel's room and every type-filtered room of that channel. */
+  private leaveChannel(socket: LiveSocket, channelRoom: string): void {
+    for (const r of [...socket.data.rooms]) {
+      if (baseRoom(r) !== channelRoom) continue;
+      void socket.leave(r);
+      socket.data.rooms.delete(r);
+    }
+  }
+
+  private registerFilteredRoom(channelRoom: string, room: string, types: string[]): void {
+    let m = this.filteredRooms.get(channelRoom);
+    if (!m) this.filteredRooms.set(channelRoom, (m = new Map()));
+    if (!m.has(room)) m.set(room, new Set(types));
   }
 
   /** Receives every committed batch (in seq order, bus `appended`) and queues it per room for this tick's frames. */
@@ -257,8 +360,23 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (!this.nsp) return;
     const local = this.config.REDIS_URL ? null : this.nsp.adapter.rooms;
     const mobileLive = !local || local.has('mobile') || local.has(publicRoom('mobile'));
+    const ownRooms = this.nsp.adapter.rooms;
     for (const e of events) {
       for (const room of roomsFor(e)) {
+        const filtered = this.filteredRooms.get(room);
+        if (filtered) {
+          for (const [froom, types] of filtered) {
+            if (!ownRooms.has(froom)) {
+              filtered.delete(froom); // its last socket left
+              continue;
+            }
+            if (!types.has(e.type)) continue;
+            let fbuf = this.roomBuffers.get(froom);
+            if (!fbuf) this.roomBuffers.set(froom, (fbuf = []));
+            fbuf.push(e);
+          }
+          if (filtered.size === 0) this.filteredRooms.delete(room);
+        }
         if (local && !local.has(room)) continue;
         let buf = this.roomBuffers.get(room);
         if (!buf) this.roomBuffers.set(room, (buf = []));

@@ -101,6 +101,9 @@ describe.each(databaseKinds())('edge findings (%s)', (db) => {
       { name: 'events after=1e20', method: 'get', path: '/api/events?after=1e20' },
       { name: 'export before=1e20 csv', method: 'get', path: '/api/events/export?before=1e20&format=csv' },
       { name: 'export after=9007199254740993', method: 'get', path: '/api/events/export?after=9007199254740993' },
+      // found by the fuzz suite: an error on a route with its own content type (SVG) was FST_ERR_REP_INVALID_PAYLOAD_TYPE
+      { name: 'invoice QR with an unknown query parameter', method: 'get', path: '/api/ledger/invoices/some-ref/qr?unknownParam=1' },
+      { name: 'CSV export with a bad limit', method: 'get', path: '/api/events/export?format=csv&limit=abc' },
     ];
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
       const users = await request(t.url).get('/api/users').set(bearer(t.adminKey)).expect(200);

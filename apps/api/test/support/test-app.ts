@@ -67,6 +67,11 @@ export async function startTestApp(
     HOST: '127.0.0.1',
     WEB_DIST: '',
     REDIS_URL: '',
+    // the realtime edge limits are off in test apps (suites open and reconnect many sockets from loopback);
+    // test/integration/realtime-edge.spec.ts turns them on to test them
+    REALTIME_HANDSHAKES_PER_IP: 0,
+    REALTIME_MAX_SOCKETS_PER_PRINCIPAL: 0,
+    REALTIME_MAX_SOCKETS_PER_IP: 0,
     ...overrides,
   });
   if (!config.DATABASE_URL) delete (config as Partial<AppConfig>).DATABASE_URL;

@@ -41,7 +41,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const path = req.routeOptions?.url ?? req.url.split('?')[0];
     if (!(exception instanceof HttpException) && !(exception instanceof AppError) && isClientAbort(exception, req)) {
       this.logger.debug(`${req.method} ${path}: client aborted the request`);
-      if (!res.raw.destroyed && !res.sent) void res.status(400).send({ statusCode: 400, code: 'request/aborted', message: 'The request was aborted' });
+      if (!res.raw.destroyed && !res.sent) {
+        void res.status(400).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify({ statusCode: 400, code: 'request/aborted', message: 'The request was aborted' }));
+      }
       return;
     }
     const body = this.toBody(exception);
@@ -58,7 +60,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (!res.raw.writableEnded) res.raw.end();
       return;
     }
-    void res.status(body.statusCode).send(body);
+    // always JSON text: a route that declared another content type (CSV export, SVG QR code) would otherwise make
+    // Fastify refuse the object payload (FST_ERR_REP_INVALID_PAYLOAD_TYPE) and turn a 400 into a 500
+    void res.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
   }
 
   private toBody(exception: unknown): ErrorResponse {
