@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { PASSWORD_MIN_LENGTH } from '@app/contracts';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -28,8 +29,9 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   REDIS_URL?: string;
 
-  /** Initial admin password (only used when the users table is empty). */
-  @IsOptional() @IsString() @MinLength(8)
+  /** Initial admin password (only used when the users table is empty); the same rule as every password. */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value)) // `ADMIN_PASSWORD=` = unset
+  @IsOptional() @IsString() @MinLength(PASSWORD_MIN_LENGTH)
   ADMIN_PASSWORD?: string;
 
   @IsOptional() @IsString()
@@ -165,6 +167,25 @@ export class EnvironmentVariables {
   /** Bitcoin network of the node; invoices of another network are refused. */
   @IsOptional() @IsIn(['mainnet', 'testnet', 'signet', 'regtest'])
   LIGHTNING_NETWORK: 'mainnet' | 'testnet' | 'signet' | 'regtest' = 'regtest';
+
+  /** LND REST endpoint (LIGHTNING_BACKEND=lnd), e.g. https://127.0.0.1:8080. */
+  @IsOptional() @IsString()
+  LND_REST_URL?: string;
+
+  /** The node's tls.cert (PEM); it is pinned as the only trusted CA of the LND connection. */
+  @IsOptional() @IsString()
+  LND_TLS_CERT_PATH?: string;
+
+  /** Macaroon file (admin.macaroon); or give LND_MACAROON_HEX. Never logged or returned. */
+  @IsOptional() @IsString()
+  LND_MACAROON_PATH?: string;
+
+  @IsOptional() @IsString()
+  LND_MACAROON_HEX?: string;
+
+  /** Timeout of one LND REST call (ms). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  LND_TIMEOUT_MS = 10_000;
 
   /** Default fee limit of a payment in msat (the larger of this and 1 % of the amount). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)

@@ -7,7 +7,7 @@ import { createPgDatabase, startTestApp, waitFor, type TestApp } from '../suppor
  * PostgreSQL arm the same auction deadlines (their own and, through the sweep, the others'); every auction closes
  * exactly once, including those whose creating instance shut down before the window ended.
  */
-describe('deadlines across three instances (PostgreSQL)', () => {
+describe('deadlines and the hash chain across three instances (PostgreSQL)', () => {
   let pg: { url: string; drop(): Promise<void> };
   const apps: TestApp[] = [];
 
@@ -48,5 +48,18 @@ describe('deadlines across three instances (PostgreSQL)', () => {
     }
     const tasks = await Promise.all(ids.map((id) => as(c, c.adminKey).get(`/api/tasks/${id}`).expect(200)));
     expect(tasks.map((r) => r.body.status)).toEqual(ids.map(() => 'assigned'));
+  }, 60_000);
+
+  it('the two remaining instances appending at once keep one hash chain in seq order', async () => {
+    const live = apps.slice(1);
+    await Promise.all(
+      Array.from({ length: 90 }, (_, i) => {
+        const on = live[i % live.length];
+        return as(on, on.adminKey).post('/api/events', { type: 'tool.called', data: { name: 'chain', i } }).expect(201);
+      }),
+    );
+    const res = await as(live[0], live[0].adminKey).get('/api/events/verify').expect(200);
+    expect(res.body).toMatchObject({ ok: true, firstBreak: null });
+    expect(res.body.checked).toBeGreaterThanOrEqual(90);
   }, 60_000);
 });
