@@ -17,7 +17,7 @@ Common: --url <url> (env MC_URL, default http://127.0.0.1:3000), --key <key> (en
  * Runs one memory subcommand against the API and prints its JSON result. Returns the exit code (0 ok, 2 bad usage).
  * @throws AgentSdkError from the server (the caller prints it and exits 1).
  */
-export async function runMemoryCommand(cmd: MemoryCommand, argv: string[], env: NodeJS.ProcessEnv = process.env, out = process.stdout): Promise<number> {
+export async function runMemoryCommand(cmd: MemoryCommand, argv: string[], env: NodeJS.ProcessEnv = process.env, out: { write(s: string): unknown } = process.stdout): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

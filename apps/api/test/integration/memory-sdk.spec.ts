@@ -28,7 +28,7 @@ describe.each(databaseKinds())('agent-sdk memory (%s)', (db) => {
     expect((await facts(rest, { subject: 'operator', at: '2025-02-01T00:00:00Z' })).map((f) => f.content)).toEqual(['vim']);
     expect((await facts(rest, { subject: 'operator' })).map((f) => f.content)).toEqual(['helix']);
     let printed = '';
-    const out = new Writable({ write: (c, _e, cb) => ((printed += String(c)), cb()) }) as unknown as NodeJS.WriteStream;
+    const out = new Writable({ write: (c, _e, cb) => ((printed += String(c)), cb()) });
     const code = await runMemoryCommand('recall', ['--limit', '2', 'build', 'cache'], { MC_URL: t.url, MC_API_KEY: t.adminKey }, out);
     expect(code).toBe(0);
     expect(JSON.parse(printed).hits[0].entry.id).toBe(mine.id);
