@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { PASSWORD_MIN_LENGTH } from '@app/contracts';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -28,8 +29,9 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   REDIS_URL?: string;
 
-  /** Initial admin password (only used when the users table is empty). */
-  @IsOptional() @IsString() @MinLength(8)
+  /** Initial admin password (only used when the users table is empty); the same rule as every password. */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value)) // `ADMIN_PASSWORD=` = unset
+  @IsOptional() @IsString() @MinLength(PASSWORD_MIN_LENGTH)
   ADMIN_PASSWORD?: string;
 
   @IsOptional() @IsString()
@@ -192,6 +194,14 @@ export class EnvironmentVariables {
   /** Interval of the ledger's sweep: expire unpaid invoices, re-read pending invoices and payments from the node. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   LEDGER_SWEEP_MS = 5000;
+
+  /**
+   * Task payouts through the ledger: `on` holds the winning bid from the treasury at assignment (refusing the
+   * assignment when the treasury cannot cover it), posts it with task.completed and voids it on failure/cancel.
+   * `off` (default for now, see notes/ADR 0010): tasks carry bids in sats with no money moving.
+   */
+  @IsOptional() @IsIn(['on', 'off'])
+  LEDGER_TASK_PAYOUTS: 'on' | 'off' = 'off';
 
   /** Period of the scheduled reconciliation (ledger vs node; 0 = off). Claimed once per period across instances. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
