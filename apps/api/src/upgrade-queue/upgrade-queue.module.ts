@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogModule } from '../event-log/event-log.module';
 import { SwarmModule } from '../swarm/swarm.module';
-import { LocalUpgradeDeadlines, UPGRADE_DEADLINES } from './upgrade-deadlines';
 import { UpgradeQueueController } from './upgrade-queue.controller';
 import { UpgradeQueueService } from './upgrade-queue.service';
 import { UpgradeRunnerService } from './upgrade-runner.service';
@@ -16,7 +15,7 @@ import { UpgradeRunnerService } from './upgrade-runner.service';
 @Module({
   imports: [EventLogModule, SwarmModule],
   controllers: [UpgradeQueueController],
-  providers: [UpgradeQueueService, UpgradeRunnerService, { provide: UPGRADE_DEADLINES, useFactory: () => new LocalUpgradeDeadlines() }],
+  providers: [UpgradeQueueService, UpgradeRunnerService],
   exports: [UpgradeQueueService],
 })
 export class UpgradeQueueModule implements OnModuleInit {

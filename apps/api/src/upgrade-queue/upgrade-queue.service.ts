@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type {
   Principal,
@@ -19,7 +19,7 @@ import type { WriteContext } from '../event-log/event-log.types';
 import { MessagesService } from '../swarm/messages/messages.service';
 import { UpgradeDecisionEntity } from './entities/upgrade-decision.entity';
 import { UpgradeEntity } from './entities/upgrade.entity';
-import { UPGRADE_DEADLINES, type UpgradeDeadlines } from './upgrade-deadlines';
+import { DeadlineScheduler } from '../common/scheduling/deadline-scheduler';
 import { GitError, UpgradeGit, type GitFileChange } from './upgrade-git';
 import { isProtectedPath, toConfigDto, upgradeQueueConfig, type UpgradeQueueConfig } from './upgrade-queue.config';
 import { upgradeError } from './upgrade-queue.errors';
@@ -68,7 +68,7 @@ export function diffSha256(diff: string): string {
  * (worktree, tests, fast-forward, health check, rollback) is `UpgradeRunnerService`.
  */
 @Injectable()
-export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown {
+export class UpgradeQueueService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(UpgradeQueueService.name);
   readonly cfg: UpgradeQueueConfig;
   readonly git: UpgradeGit | null;
@@ -82,7 +82,7 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
     private readonly reader: EventLogReader,
     private readonly messages: MessagesService,
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(UPGRADE_DEADLINES) private readonly deadlines: UpgradeDeadlines,
+    private readonly deadlines: DeadlineScheduler,
   ) {
     this.cfg = upgradeQueueConfig(config);
     this.git = this.cfg.repoPath ? new UpgradeGit(this.cfg.repoPath) : null;
@@ -96,18 +96,21 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
         const rows = await this.dataSource.getRepository(UpgradeEntity).find({ where: { state: 'proposed' }, select: { id: true, expiresAt: true } });
         return rows.filter((r) => r.expiresAt).map((r) => ({ key: r.id, dueAtMs: Date.parse(r.expiresAt as string) }));
       },
-      fire: (id) => this.expire(id).then(() => undefined),
+      fire: async (id) => {
+        const r = await this.expire(id);
+        return r;
+      },
     });
     if (this.cfg.enabled) {
       if (!(await this.git!.isRepo())) this.logger.error(`UPGRADE_REPO_PATH ${this.cfg.repoPath} is not a git repository: proposals will be refused`);
-      await this.deadlines.sweep();
     } else {
       this.logger.log(this.cfg.hint!);
     }
   }
 
-  onApplicationShutdown(): void {
-    this.deadlines.stop();
+  /** Expires what fell due while no instance ran and arms the rest (the scheduler's sweep covers dead instances). */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.deadlines.resume(UPGRADE_EXPIRY_KIND);
   }
 
   configDto(): UpgradeConfigDto {
@@ -489,21 +492,23 @@ export class UpgradeQueueService implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * Expires a proposal whose deadline passed (deadline scheduler `fire`): a conditional update, so it succeeds once
-   * across instances. Returns whether this call expired it.
+   * across instances. Returns `fired` when this call expired it, `early` when its (possibly renewed) deadline is
+   * still ahead, `nothing` when it is no longer proposed.
    */
-  async expire(id: string): Promise<boolean> {
+  async expire(id: string): Promise<'fired' | 'nothing' | 'early'> {
     return this.events.write(async (tx) => {
-      const row = await tx.manager.findOne(UpgradeEntity, { where: { id, state: 'proposed', expiresAt: LessThanOrEqual(nowIso()) } });
-      if (!row || !row.expiresAt) return false;
-      const res = await tx.manager.update(UpgradeEntity, { id, state: 'proposed' }, { state: 'expired', finishedAt: nowIso(), updatedAt: nowIso() });
-      if (!res.affected) return false;
+      const row = await tx.manager.findOne(UpgradeEntity, { where: { id, state: 'proposed' } });
+      if (!row || !row.expiresAt) return 'nothing';
+      if (row.expiresAt > nowIso()) return 'early';
+      const res = await tx.manager.update(UpgradeEntity, { id, state: 'proposed', expiresAt: LessThanOrEqual(nowIso()) }, { state: 'expired', finishedAt: nowIso(), updatedAt: nowIso() });
+      if (!res.affected) return 'nothing';
       const system: UpgradeActor = { agentId: null, username: null, role: 'admin', label: 'system' };
       await this.audit(tx.manager, row, system, 'expire', `No decision before ${row.expiresAt}`);
       const ref = { upgradeId: id, title: row.title };
       tx.append({ type: 'upgrade.expired', source: 'upgrade-queue', agentId: row.proposedByAgentId, data: { ...ref, expiresAt: row.expiresAt, from: 'proposed' } });
       tx.append({ type: 'upgrade.approval_resolved', source: 'upgrade-queue', agentId: row.proposedByAgentId, data: { ...ref, outcome: 'expired', by: 'system', diffSha256: row.diffSha256 } });
       await this.tellAgent(tx, system, row, `Your upgrade "${row.title}" expired: no decision before ${row.expiresAt}`);
-      return true;
+      return 'fired' as const;
     });
   }
 

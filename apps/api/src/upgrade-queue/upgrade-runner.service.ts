@@ -55,7 +55,6 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
   private stopped = false;
   private wakeRequested = false;
   private currentTick: Promise<void> | null = null;
-  private lastSweep = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -112,13 +111,8 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
     this.schedule(again ? 0 : this.queue.cfg.pollMs);
   }
 
-  /** One pass: sweep expiry, resume a lapsed run, or start the next queued one. Returns whether it did a run. */
+  /** One pass: resume a lapsed run, or start the next queued one. Returns whether it did a run. */
   async tick(): Promise<boolean> {
-    const now = Date.now();
-    if (now - this.lastSweep > Math.max(this.queue.cfg.pollMs, 5000)) {
-      this.lastSweep = now;
-      await this.sweepExpired();
-    }
     const resumed = await this.claimLapsed();
     if (resumed) {
       await this.execute(resumed.row, resumed.phase, 'resumed after the previous runner stopped');
@@ -128,12 +122,6 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
     if (!next) return false;
     await this.execute(next, null, 'queued');
     return true;
-  }
-
-  /** Expires proposals whose deadline passed and that no timer fired (restart, another instance's timers). */
-  private async sweepExpired(): Promise<void> {
-    const due = await this.dataSource.getRepository(UpgradeEntity).find({ where: { state: 'proposed', expiresAt: LessThan(nowIso()) }, select: { id: true } });
-    for (const r of due) await this.queue.expire(r.id);
   }
 
   /** Claims a `testing` row whose lease lapsed (its runner died). */

@@ -15,6 +15,7 @@ import { QuestionsPage } from '../pages/QuestionsPage';
 import { RouterPage } from '../pages/RouterPage';
 import { SettingsPage } from '../pages/SettingsPage';
 import { TaskPage } from '../pages/TaskPage';
+import { UpgradesPage } from '../pages/UpgradesPage';
 import { AppShell } from './AppShell';
 
 /** Session gate + routes. Logged out: the login form on any route. */
@@ -55,6 +56,8 @@ export function App() {
                 <Route path="/events" element={<EventsPage />} />
                 <Route path="/questions" element={<QuestionsPage />} />
                 <Route path="/router" element={<RouterPage />} />
+                <Route path="/upgrades" element={<UpgradesPage />} />
+                <Route path="/upgrades/:id" element={<UpgradesPage />} />
                 <Route path="/tasks/:id" element={<TaskPage />} />
                 <Route path="/agents/:id" element={<AgentPage />} />
                 <Route path="/settings" element={<SettingsPage />} />

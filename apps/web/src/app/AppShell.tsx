@@ -4,6 +4,7 @@ import { NavLink } from 'react-router-dom';
 import type { Principal } from '@app/contracts';
 import { ConnectionBadge } from '../components/ui/ConnectionBadge';
 import { useLogout } from '../features/auth/hooks/useAuth';
+import { UpgradesNavBadge } from '../features/upgrades';
 import { useConnectionState } from '../lib/realtime-react';
 
 type AppShellProps = { principal: Principal; children: ReactNode };
@@ -13,6 +14,7 @@ const NAV = [
   { to: '/events', label: 'Events' },
   { to: '/questions', label: 'Questions' },
   { to: '/router', label: 'Router' },
+  { to: '/upgrades', label: 'Upgrades' },
   { to: '/settings', label: 'Settings' },
   { to: '/m', label: 'Phone view' },
 ];
@@ -34,6 +36,7 @@ export function AppShell({ principal, children }: AppShellProps) {
           {NAV.map((n) => (
             <NavLink key={n.to} to={n.to} end={n.end} className={({ isActive }) => (isActive ? 'nav__link nav__link--active' : 'nav__link')} data-testid={`nav-${n.label.toLowerCase().replace(/\s+/g, '-')}`}>
               {n.label}
+              {n.to === '/upgrades' && <UpgradesNavBadge />}
             </NavLink>
           ))}
         </nav>

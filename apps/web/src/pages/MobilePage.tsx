@@ -7,10 +7,11 @@ import { FeedItem } from '../features/events/components/FeedItem';
 import { useEventFeed } from '../features/events/hooks/useEventFeed';
 import { QuestionCard } from '../features/questions/components/QuestionCard';
 import { useQuestions, useQuestionsLiveUpdates } from '../features/questions/hooks/useQuestions';
+import { PendingUpgrades } from '../features/upgrades';
 import { useConnectionState } from '../lib/realtime-react';
 
 /**
- * Phone view (`/m`): one column, pending questions on top with big answer buttons, then a compact live feed of
+ * Phone view (`/m`): one column, pending upgrade approvals and questions on top with big answer buttons, then a compact live feed of
  * the `mobile` channel. A banner shows while the socket is down; on reconnect the feed catches up by seq.
  */
 export function MobilePage() {
@@ -41,6 +42,7 @@ export function MobilePage() {
         </div>
       )}
       <main className="mobile__main">
+        <PendingUpgrades canOperate={mayAnswer} />
         <section aria-label="Pending questions">
           <h2 className="mobile__h">Questions {open.length > 0 && <span className="count">{open.length}</span>}</h2>
           <ErrorText error={questionsError} />
