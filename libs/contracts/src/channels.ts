@@ -1,4 +1,4 @@
-import type { DomainChannel } from './event-spec';
+import { DOMAIN_CHANNELS, type DomainChannel } from './event-spec';
 
 /**
  * Realtime channels (Socket.IO rooms). `all` carries every event, `mobile` a conflated digest,
@@ -7,18 +7,7 @@ import type { DomainChannel } from './event-spec';
 export type StaticChannel = 'all' | 'mobile' | DomainChannel;
 export type Channel = StaticChannel | `task:${string}` | `agent:${string}`;
 
-export const STATIC_CHANNELS: readonly StaticChannel[] = [
-  'all',
-  'mobile',
-  'swarm',
-  'questions',
-  'system',
-  'security',
-  'ledger',
-  'memory',
-  'router',
-  'upgrades',
-];
+export const STATIC_CHANNELS: readonly StaticChannel[] = ['all', 'mobile', ...DOMAIN_CHANNELS];
 
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 

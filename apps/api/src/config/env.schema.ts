@@ -166,6 +166,25 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['mainnet', 'testnet', 'signet', 'regtest'])
   LIGHTNING_NETWORK: 'mainnet' | 'testnet' | 'signet' | 'regtest' = 'regtest';
 
+  /** LND REST endpoint (LIGHTNING_BACKEND=lnd), e.g. https://127.0.0.1:8080. */
+  @IsOptional() @IsString()
+  LND_REST_URL?: string;
+
+  /** The node's tls.cert (PEM); it is pinned as the only trusted CA of the LND connection. */
+  @IsOptional() @IsString()
+  LND_TLS_CERT_PATH?: string;
+
+  /** Macaroon file (admin.macaroon); or give LND_MACAROON_HEX. Never logged or returned. */
+  @IsOptional() @IsString()
+  LND_MACAROON_PATH?: string;
+
+  @IsOptional() @IsString()
+  LND_MACAROON_HEX?: string;
+
+  /** Timeout of one LND REST call (ms). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  LND_TIMEOUT_MS = 10_000;
+
   /** Default fee limit of a payment in msat (the larger of this and 1 % of the amount). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
   LEDGER_DEFAULT_MAX_FEE_MSAT = 10_000;

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogModule } from '../event-log/event-log.module';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import { LIGHTNING_BACKEND, type LightningBackend } from './backends/lightning-backend';
+import { LndRestBackend, lndConfigFromEnv } from './backends/lnd-rest.backend';
 import { MockLightningBackend } from './backends/mock-lightning.backend';
 import { LedgerDevController } from './ledger-dev.controller';
 import { LedgerController } from './ledger.controller';
@@ -25,7 +26,7 @@ import { ReconciliationService } from './reconciliation.service';
       provide: LIGHTNING_BACKEND,
       inject: [DataSource, EventLogWriter, APP_CONFIG],
       useFactory: (ds: DataSource, events: EventLogWriter, config: AppConfig): LightningBackend => {
-        if (config.LIGHTNING_BACKEND === 'lnd') throw new Error('LIGHTNING_BACKEND=lnd is not implemented yet (see docs/architecture.md, ledger)');
+        if (config.LIGHTNING_BACKEND === 'lnd') return new LndRestBackend(lndConfigFromEnv(config));
         return new MockLightningBackend(ds, events, config.LIGHTNING_NETWORK);
       },
     },

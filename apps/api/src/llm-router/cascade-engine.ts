@@ -10,7 +10,7 @@ import { ProviderStats } from './provider-stats';
 import { defaultModel } from './providers-config';
 import { nextStep, sleep } from './retry-policy';
 import { failureClass, hintFor } from './router-hints';
-import { ProviderCallError, RouterUnavailableError, sanitizeError } from './router.errors';
+import { routerError, ProviderCallError, RouterUnavailableError, sanitizeError } from './router.errors';
 
 /** Default sampling temperature when a request gives none (prototype default). */
 export const DEFAULT_TEMPERATURE = 0.7;
@@ -126,7 +126,7 @@ export class CascadeEngine {
   /** Provider by name. @throws AppError 404 `router/provider_not_found` */
   get(name: string): ProviderRuntime {
     const rt = this.providers.find((p) => p.cfg.name === name);
-    if (!rt) throw AppError.notFound('router/provider_not_found', `Provider ${name} not found`);
+    if (!rt) throw routerError('router/provider_not_found', `Provider ${name} not found`, 404);
     return rt;
   }
 
@@ -262,7 +262,7 @@ export class CascadeEngine {
     const out = this.providers.filter((rt) => rt.cfg.models.some((m) => m.name === model)).map((rt) => ({ rt, model }));
     if (out.length === 0) {
       const known = [...new Set(this.providers.flatMap((p) => p.cfg.models.map((m) => m.name)))];
-      throw AppError.notFound('router/model_not_found', `No provider serves model "${model}"; known models: ${known.join(', ') || 'none'} (or "auto")`);
+      throw routerError('router/model_not_found', `No provider serves model "${model}"; known models: ${known.join(', ') || 'none'} (or "auto")`, 404);
     }
     return out;
   }
@@ -391,7 +391,7 @@ export class CascadeEngine {
     try {
       await sleep(step.delayMs, signal);
     } catch {
-      throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
+      throw routerError('router/aborted', 'Request aborted by the caller', 499, { attempts });
     }
     return rt.breaker.state === 'closed';
   }
@@ -456,7 +456,7 @@ export class CascadeEngine {
           const latencyMs = round(performance.now() - ta);
           if (req.signal?.aborted) {
             if (adm.trial) rt.breaker.releaseTrial();
-            throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
+            throw routerError('router/aborted', 'Request aborted by the caller', 499, { attempts });
           }
           this.recordFailure(rt, err, latencyMs, adm.trial, model);
           attempts.push({ provider: name, model, outcome: 'error', reason: err.reason, error: err.message, latencyMs });
@@ -519,7 +519,7 @@ export class CascadeEngine {
           const latencyMs = round(performance.now() - ta);
           if (req.signal?.aborted) {
             if (adm.trial) rt.breaker.releaseTrial();
-            throw new AppError('router/aborted', 'Request aborted by the caller', 499, { attempts });
+            throw routerError('router/aborted', 'Request aborted by the caller', 499, { attempts });
           }
           this.recordFailure(rt, err, latencyMs, adm.trial, model);
           attempts.push({ provider: name, model, outcome: 'error', reason: err.reason, error: err.message, latencyMs });

@@ -10,7 +10,6 @@ import type {
   RouterStatusDto,
 } from '@app/contracts';
 import { DataSource, In, MoreThanOrEqual } from 'typeorm';
-import { AppError } from '../common/app-error';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventLogWriter } from '../event-log/event-log.writer';
@@ -22,7 +21,7 @@ import { ProviderMetricEntity } from './entities/provider-metric.entity';
 import type { CompletionRequest, CompletionResult, RouterConfig } from './llm-router.types';
 import { loadProvidersConfig, resolveProvidersPath } from './providers-config';
 import { RouterPromMetrics } from './router-prom.metrics';
-import { RETRYABLE } from './router.errors';
+import { routerError, RETRYABLE } from './router.errors';
 
 const SOURCE = 'llm-router';
 const MICRO = 1_000_000;
@@ -58,7 +57,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
 
   /** The engine (for tests and the benchmark). */
   get engine(): CascadeEngine {
-    if (!this.engineRef) throw new AppError('router/not_ready', 'LLM router is not initialised', 503);
+    if (!this.engineRef) throw routerError('router/not_ready', 'LLM router is not initialised', 503);
     return this.engineRef;
   }
 
@@ -239,7 +238,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
     switch (action) {
       case 'enable': {
         if (rt.cfg.misconfiguredReason) {
-          throw AppError.conflict('router/provider_misconfigured', `Provider ${name} cannot be enabled: ${rt.cfg.misconfiguredReason}`);
+          throw routerError('router/provider_misconfigured', `Provider ${name} cannot be enabled: ${rt.cfg.misconfiguredReason}`, 409);
         }
         const was = e.isEnabled(rt);
         rt.enabledOverride = true;
@@ -271,7 +270,7 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
         break;
       }
       default:
-        throw new AppError('router/unknown_action', `Unknown action: ${String(action)}`, 400);
+        throw routerError('router/unknown_action', `Unknown action: ${String(action)}`, 400);
     }
     rt.stateDirty = true;
     await this.persistState(rt, changes);

@@ -1,6 +1,24 @@
 import type { RouterAttempt } from '@app/contracts';
 import { AppError } from '../common/app-error';
 
+/** Stable error codes of the llm-router module. */
+export type RouterErrorCode =
+  | 'router/aborted'
+  | 'router/all_providers_failed'
+  | 'router/model_not_found'
+  | 'router/no_providers'
+  | 'router/not_ready'
+  | 'router/provider_misconfigured'
+  | 'router/provider_not_found'
+  | 'router/stream_failed'
+  | 'router/stream_interrupted'
+  | 'router/unknown_action';
+
+/** Builds an AppError with a router code. */
+export function routerError(code: RouterErrorCode, message: string, status: number, details?: unknown): AppError {
+  return new AppError(code, message, status, details);
+}
+
 /**
  * Why one attempt at one provider failed.
  * - retryable: `connection_refused`, `connection_reset`, `timeout`, `rate_limited` (429), `http_5xx`,

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { ensureBuilt } from '../support/server-process';
 import { GENESIS_HASH } from '../../src/event-log/hash-chain/event-hash';
 import { eventLog, type TestEventLog } from '../support/event-log';
 import { as } from '../support/swarm-helpers';
@@ -50,6 +53,16 @@ describe.each(databaseKinds())('event hash chain (%s)', (db) => {
     const broken = await as(t, t.adminKey).get('/api/events/verify').expect(200);
     expect(broken.body.ok).toBe(false);
     expect(broken.body.firstBreak.seq).toBe(victim.seq);
+    if (db === 'sqlite') {
+      // the CLI (`pnpm events:verify`) says the same against the database file, exit code 1
+      ensureBuilt();
+      const cli = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli', 'verify-events.js')], {
+        env: { PATH: process.env.PATH ?? '', SQLITE_PATH: t.config.SQLITE_PATH },
+        encoding: 'utf8',
+      });
+      expect(cli.status).toBe(1);
+      expect(JSON.parse(cli.stdout.trim()).firstBreak.seq).toBe(victim.seq);
+    }
     // a range that ends before the edit still verifies
     const before = await as(t, t.adminKey).get(`/api/events/verify?to=${victim.seq - 1}`).expect(200);
     expect(before.body.ok).toBe(true);
