@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import { QuietBootLogger } from './common/logging/startup-logger';
 import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -83,7 +84,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1),
+    // route mapping and module init lines at debug (QuietBootLogger), so the start ends with main.ts's banner
+    logger: new QuietBootLogger(LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.LOG_LEVEL) + 1)),
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.factory';
+import { AuthService } from './auth/auth.service';
+import { startBanner } from './common/logging/startup-logger';
 import { loadConfig } from './config/app-config';
+import { LlmRouterService } from './llm-router/llm-router.service';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -9,7 +12,22 @@ async function main(): Promise<void> {
   await app.listen(config.PORT, config.HOST);
   const host = config.HOST === '0.0.0.0' ? 'localhost' : config.HOST;
   const url = `http://${host}:${config.PORT}`;
-  new Logger('MissionControl').log(`Dashboard ${url}/  Swagger ${url}/api/docs  Storage ${config.DATABASE_URL ? 'PostgreSQL' : config.SQLITE_PATH}`);
+  const generatedPassword = app.get(AuthService).takeGeneratedAdminPassword();
+  // a configured Ollama that does not answer is said at start, not discovered when the first task fails
+  const warnings = await app
+    .get(LlmRouterService)
+    .startupWarnings()
+    .catch((e: unknown) => [`LLM provider check failed: ${e instanceof Error ? e.message : String(e)}`]);
+  for (const w of warnings) new Logger('MissionControl').warn(w);
+  process.stdout.write(
+    startBanner({
+      url,
+      username: config.ADMIN_USERNAME,
+      generatedPassword,
+      storage: config.DATABASE_URL ? 'PostgreSQL' : config.SQLITE_PATH,
+      warnings,
+    }) + '\n',
+  );
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,12 @@
 /** Roles (BRIEF section 6). `agent` is an API key bound to one agent. */
+/**
+ * The one password rule (issue 12): at least this many characters, for users created in the dashboard or the API and
+ * for ADMIN_PASSWORD. Used by the API's validation, the env schema and the user form; `.env.example` states it.
+ */
+export const PASSWORD_MIN_LENGTH = 10;
+/** Longest accepted password (characters). */
+export const PASSWORD_MAX_LENGTH = 256;
+
 export const ROLES = ['admin', 'operator', 'viewer', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
 export type UserRole = Exclude<Role, 'agent'>;

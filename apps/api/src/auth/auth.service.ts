@@ -71,11 +71,14 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The password generated on this first start (null otherwise); `takeGeneratedAdminPassword` hands it out once. */
+  private generatedAdminPassword: string | null = null;
+
   onModuleInit(): void {
     this.bus.on('credential-revoked', (c) => this.forgetCredentials(c));
   }
 
-  /** First start with an empty users table: create the admin from ADMIN_PASSWORD or print a generated one once. */
+  /** First start with an empty users table: create the admin from ADMIN_PASSWORD or generate one (shown once). */
   async onApplicationBootstrap(): Promise<void> {
     const count = await this.dataSource.getRepository(UserEntity).count();
     if (count > 0) return;
@@ -83,13 +86,23 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
     const password = this.config.ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
     await this.createUser({ username: this.config.ADMIN_USERNAME, password, role: 'admin' }, 'system');
     if (generated) {
-      // Printed once, on the console only (never to the event log).
-      process.stdout.write(
-        `\n  First start: created user "${this.config.ADMIN_USERNAME}" with generated password:\n\n      ${password}\n\n  Store it now; it is not shown again.\n\n`,
-      );
+      // shown once, on the console only (never to the event log): by the start banner (main.ts), or here when no
+      // banner takes it within a second (an app embedded without main.ts)
+      this.generatedAdminPassword = password;
+      setTimeout(() => {
+        const p = this.takeGeneratedAdminPassword();
+        if (p) process.stdout.write(`\n  First start: created user "${this.config.ADMIN_USERNAME}" with generated password:\n\n      ${p}\n\n  Store it now; it is not shown again.\n\n`);
+      }, 1000).unref();
     } else {
       this.logger.log(`First start: created user "${this.config.ADMIN_USERNAME}" from ADMIN_PASSWORD`);
     }
+  }
+
+  /** The generated first-start admin password, once (null after the first call, or when none was generated). */
+  takeGeneratedAdminPassword(): string | null {
+    const p = this.generatedAdminPassword;
+    this.generatedAdminPassword = null;
+    return p;
   }
 
   // ------------------------------------------------------------------ sessions

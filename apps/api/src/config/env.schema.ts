@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { PASSWORD_MIN_LENGTH } from '@app/contracts';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -28,8 +29,9 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   REDIS_URL?: string;
 
-  /** Initial admin password (only used when the users table is empty). */
-  @IsOptional() @IsString() @MinLength(8)
+  /** Initial admin password (only used when the users table is empty); the same rule as every password. */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value)) // `ADMIN_PASSWORD=` = unset
+  @IsOptional() @IsString() @MinLength(PASSWORD_MIN_LENGTH)
   ADMIN_PASSWORD?: string;
 
   @IsOptional() @IsString()

@@ -426,6 +426,27 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
     }
   }
 
+  /**
+   * Start-up check (main.ts banner): probes every enabled local provider once, in parallel (the configured probe
+   * timeout), and returns one warning per provider that does not answer, naming the URL, the failure class and the fix.
+   * Never throws; the app starts either way (personas that need an LLM then wait for a provider).
+   */
+  async startupWarnings(): Promise<string[]> {
+    if (!this.engineRef) return [];
+    const e = this.engine;
+    const out: string[] = [];
+    await Promise.all(
+      e.providers
+        .filter((p) => e.isEnabled(p) && p.cfg.tier === 'local')
+        .map(async (rt) => {
+          const r = await e.probe(rt).catch(() => ({ ok: false, error: 'probe failed', latencyMs: 0 }));
+          if (!r.ok) out.push(`${rt.cfg.type === 'ollama' ? 'Ollama' : rt.cfg.type} provider ${rt.cfg.name} does not answer: ${r.error}. ${e.hint(rt) ?? ''}`.trim());
+        }),
+    );
+    if (e.providers.length === 0) out.push(`No LLM provider is configured (${e.config.path ?? 'config/providers.yaml'}): personas cannot work`);
+    return out;
+  }
+
   /** Probes every enabled provider in parallel; reachability changes between known states become events. */
   async probeAll(): Promise<void> {
     if (this.stopped || !this.engineRef) return;

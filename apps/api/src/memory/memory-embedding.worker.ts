@@ -9,6 +9,8 @@ import type { MemoryStore } from './memory-store';
 const PG_EMBED_LOCK_KEY = 7_316_209;
 const MAX_BACKOFF_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
+/** How often the queue scan restarts from the first entry. */
+const SWEEP_EVERY_MS = 30_000;
 
 /**
  * The background embedding queue. The queue is the store itself: live entries without a vector of the current model
@@ -30,6 +32,9 @@ export class MemoryEmbeddingWorker {
   private retryAt: number | null = null;
   private lastError: string | null = null;
   private fatal = false;
+  /** Entries up to this num have a vector of the current model (a scan position, not a guarantee: see SWEEP_EVERY_MS). */
+  private cursor = 0;
+  private sweptAt = Date.now();
   /** Set while a re-embed (model change or POST reindex) is being reported with events. */
   reindex: { model: string; done: number; total: number; startedAt: number; lastProgressAt: number } | null = null;
 
@@ -84,6 +89,7 @@ export class MemoryEmbeddingWorker {
   async beginReindex(total: number): Promise<void> {
     const now = Date.now();
     this.reindex = { model: this.embedder.model, done: 0, total, startedAt: now, lastProgressAt: now };
+    this.cursor = 0;
     await this.events.append([
       { type: 'memory.reindex_started', source: 'memory', data: { model: this.embedder.model, dimension: this.embedder.dimension, total } },
     ]);
@@ -153,8 +159,14 @@ export class MemoryEmbeddingWorker {
   async runBatch(): Promise<number> {
     const model = this.embedder.model;
     const dim = this.embedder.dimension;
-    const pending = await this.store.pendingForModel(model, this.batchSize);
+    const pending = await this.store.pendingForModel(model, this.batchSize, this.cursor);
     if (pending.length === 0) {
+      if (this.cursor > 0 && Date.now() - this.sweptAt > SWEEP_EVERY_MS) {
+        // rescan from the start now and then: a PostgreSQL sequence value can commit after a higher one
+        this.cursor = 0;
+        this.sweptAt = Date.now();
+        return this.runBatch();
+      }
       await this.finishReindex();
       return 0;
     }
@@ -167,6 +179,7 @@ export class MemoryEmbeddingWorker {
     const written = await this.events.write((tx) =>
       this.store.insertVectors(tx.manager, model, dim, pending.map((p, i) => ({ num: p.num, vector: vectors[i] })), at),
     );
+    this.cursor = pending[pending.length - 1].num;
     if (this.reindex) {
       this.reindex.done += written;
       const now = Date.now();

@@ -250,8 +250,9 @@ export class MemoryStore {
       const mdl = q.p(model);
       const where = this.filterSql(filters, q, 'e');
       const rows = (await this.ds.query(
-        `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_vectors" v JOIN "memory_entries" e ON e."num" = v."entryNum"
-         WHERE v."model" = ${mdl} AND ${where} ORDER BY distance LIMIT ${k}`,
+        // CROSS JOIN keeps the filtered entries (by their indexes) as the outer loop: only their vectors are read
+        `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_entries" e CROSS JOIN "memory_vectors" v
+         WHERE v."entryNum" = e."num" AND v."model" = ${mdl} AND ${where} ORDER BY distance LIMIT ${k}`,
         q.values,
       )) as { num: number; distance: number | null }[];
       return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
@@ -283,11 +284,11 @@ export class MemoryStore {
     return out;
   }
 
-  /** Live entries without a vector of `model`, oldest first (the embedding queue). */
-  async pendingForModel(model: string, limit: number): Promise<{ num: number; content: string }[]> {
+  /** Live entries without a vector of `model` with num > afterNum, oldest first (the embedding queue). */
+  async pendingForModel(model: string, limit: number, afterNum = 0): Promise<{ num: number; content: string }[]> {
     const q = this.params();
     const rows = (await this.ds.query(
-      `SELECT e."num", e."content" FROM "memory_entries" e WHERE e."deletedAt" IS NULL
+      `SELECT e."num", e."content" FROM "memory_entries" e WHERE e."num" > ${Math.trunc(afterNum)} AND e."deletedAt" IS NULL
        AND NOT EXISTS (SELECT 1 FROM "memory_vectors" v WHERE v."entryNum" = e."num" AND v."model" = ${q.p(model)})
        ORDER BY e."num" LIMIT ${Math.trunc(limit)}`,
       q.values,

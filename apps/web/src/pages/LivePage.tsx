@@ -1,6 +1,6 @@
-import { useCallback } from 'react';
+import { useCallback, useState } from 'react';
 import { ActivityFeed } from '../features/events/components/ActivityFeed';
-import { useEventFeed } from '../features/events/hooks/useEventFeed';
+import { FEED_HIDDEN_BY_DEFAULT, useEventFeed } from '../features/events/hooks/useEventFeed';
 import type { FormatContext } from '../features/events/format/formatEvent';
 import { useCanOperate } from '../features/auth/hooks/useAuth';
 import { AgentsPanel } from '../features/swarm/components/AgentsPanel';
@@ -16,7 +16,8 @@ import { RouterHealthBadge } from '../features/router';
 /** Live: router health in the header; agents, personas, post a task, open auctions, tasks and the activity feed (`all` channel). */
 export function LivePage() {
   useSwarmLiveUpdates();
-  const feed = useEventFeed('all', { limit: 200, max: 2000 });
+  const [showFlushes, setShowFlushes] = useState(false);
+  const feed = useEventFeed('all', { limit: 200, max: 2000, exclude: showFlushes ? [] : FEED_HIDDEN_BY_DEFAULT });
   const canOperate = useCanOperate();
   const tasks = useTasks();
   const agents = useAgents();
@@ -48,6 +49,10 @@ export function LivePage() {
           <h2>
             Activity <span className="muted small">{feed.data?.items.length ?? 0} events</span>
           </h2>
+          <label className="field field--inline small">
+            <input type="checkbox" checked={showFlushes} onChange={(e) => setShowFlushes(e.target.checked)} data-testid="feed-show-flushes" />
+            show scheduled router.metrics_flushed
+          </label>
           <ErrorText error={feed.error} />
           <ActivityFeed events={feed.data?.items ?? []} context={context} loading={feed.isPending} />
         </section>

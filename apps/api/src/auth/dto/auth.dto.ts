@@ -24,6 +24,8 @@ import {
   type UpdateUserRequest,
   type UserDto,
   type UserRole,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
 } from '@app/contracts';
 
 const USER_ROLES = ['admin', 'operator', 'viewer'] as const;
@@ -59,13 +61,13 @@ export class UserResponseDto implements UserDto {
 export class CreateUserDto implements CreateUserRequest {
   @ApiProperty({ example: 'ops1' }) @Matches(/^[a-zA-Z0-9_.-]{3,64}$/, { message: 'username must be 3-64 letters, digits, _ . -' })
   username: string;
-  @ApiProperty({ minLength: 10, example: 'a long passphrase' }) @IsString() @MinLength(10) @MaxLength(256) password: string;
+  @ApiProperty({ minLength: PASSWORD_MIN_LENGTH, example: 'a long passphrase' }) @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH) password: string;
   @ApiProperty({ enum: USER_ROLES }) @IsIn(USER_ROLES) role: UserRole;
 }
 
 export class UpdateUserDto implements UpdateUserRequest {
   @ApiPropertyOptional({ enum: USER_ROLES }) @Optional() @IsIn(USER_ROLES) role?: UserRole;
-  @ApiPropertyOptional() @Optional() @IsString() @MinLength(10) @MaxLength(256) password?: string;
+  @ApiPropertyOptional({ minLength: PASSWORD_MIN_LENGTH }) @Optional() @IsString() @MinLength(PASSWORD_MIN_LENGTH) @MaxLength(PASSWORD_MAX_LENGTH) password?: string;
   @ApiPropertyOptional() @Optional() @IsBoolean() disabled?: boolean;
 }
 

@@ -1,6 +1,6 @@
 import '../auth.css';
 import { useState, type FormEvent } from 'react';
-import type { UserRole } from '@app/contracts';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type UserRole } from '@app/contracts';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { StatusBadge } from '../../../components/ui/StatusBadge';
 import { formatDateTime } from '../../../lib/time';
@@ -37,7 +37,17 @@ export function UsersPanel({ currentUserId }: UsersPanelProps) {
       <h2>Users</h2>
       <form className="inline-form" onSubmit={handleCreate}>
         <input placeholder="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoCapitalize="none" spellCheck={false} data-testid="user-username" />
-        <input placeholder="password (min. 10)" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} required data-testid="user-password" />
+        <input
+          placeholder={`password (min. ${PASSWORD_MIN_LENGTH})`}
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          required
+          minLength={PASSWORD_MIN_LENGTH}
+          maxLength={PASSWORD_MAX_LENGTH}
+          data-testid="user-password"
+        />
         <select value={role} onChange={(e) => setRole(e.target.value as UserRole)} data-testid="user-role">
           {USER_ROLES.map((r) => (
             <option key={r} value={r}>

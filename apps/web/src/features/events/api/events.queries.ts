@@ -5,7 +5,7 @@ import { EMPTY_FILTERS, fetchEventSummary, fetchEvents, type EventCursor, type E
 
 export const eventKeys = {
   all: ['events'] as const,
-  feed: (channel: string) => ['events', 'feed', channel] as const,
+  feed: (channel: string, exclude: readonly string[] = []) => ['events', 'feed', channel, ...exclude] as const,
   list: (filters: EventFilters, cursor: EventCursor) => ['events', 'list', filters, cursor] as const,
   summary: (minutes: number) => ['events', 'summary', minutes] as const,
 };
@@ -18,12 +18,16 @@ export interface FeedData {
 }
 
 /** Snapshot of the activity feed of a channel (newest `limit` events, optionally of some types). */
-export const feedQuery = (channel: string, limit: number, types?: readonly EventType[]) =>
+export const feedQuery = (channel: string, limit: number, types?: readonly EventType[], exclude: readonly EventType[] = []) =>
   queryOptions({
-    queryKey: eventKeys.feed(channel),
+    queryKey: eventKeys.feed(channel, exclude),
     queryFn: async () => {
-      const page = await fetchEvents({ ...EMPTY_FILTERS, types: types ? [...types] : [] }, {}, limit);
-      return stampSnapshot<FeedData>({ items: page.items, headSeq: page.headSeq, epoch: page.epoch });
+      // exclusions are applied here (the API filters by inclusion, at most 50 types): read more rows so the feed
+      // still gets about `limit` events when scheduled ones are frequent
+      const read = exclude.length > 0 ? Math.min(1000, limit * 5) : limit;
+      const page = await fetchEvents({ ...EMPTY_FILTERS, types: types ? [...types] : [] }, {}, read);
+      const items = exclude.length > 0 ? page.items.filter((e) => !exclude.includes(e.type)).slice(0, limit) : page.items;
+      return stampSnapshot<FeedData>({ items, headSeq: page.headSeq, epoch: page.epoch });
     },
     staleTime: Infinity,
   });

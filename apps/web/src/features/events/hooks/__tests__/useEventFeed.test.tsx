@@ -5,10 +5,21 @@ import type { EventPage } from '@app/contracts';
 import { RealtimeClient } from '../../../../lib/realtime';
 import { RealtimeProvider } from '../../../../lib/realtime-react';
 import { FakeSocket, envelope } from '../../../../lib/__tests__/fake-socket';
-import { useEventFeed } from '../useEventFeed';
+import { FEED_HIDDEN_BY_DEFAULT, useEventFeed } from '../useEventFeed';
 
 function Feed() {
   const { data } = useEventFeed('all', { limit: 50 });
+  return (
+    <ol data-testid="feed">
+      {(data?.items ?? []).map((e) => (
+        <li key={e.seq}>{e.seq}</li>
+      ))}
+    </ol>
+  );
+}
+
+function FilteredFeed() {
+  const { data } = useEventFeed('all', { limit: 50, exclude: FEED_HIDDEN_BY_DEFAULT });
   return (
     <ol data-testid="feed">
       {(data?.items ?? []).map((e) => (
@@ -61,5 +72,33 @@ describe('useEventFeed', () => {
     await flush();
     expect(socket.subscribes[socket.subscribes.length - 1]).toMatchObject({ channel: 'all', since: 6, epoch: 'epoch-1' });
     expect(seqs()).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+
+  it('keeps router.metrics_flushed out of the activity feed by default: dropped from the snapshot and from live frames', async () => {
+    const urls: string[] = [];
+    const snapshot: EventPage = { items: [envelope(2, 'all'), envelope(9, 'all', 'router.metrics_flushed'), envelope(1, 'all')], headSeq: 2, epoch: 'epoch-1', nextCursor: null };
+    vi.stubGlobal('fetch', async (url: string) => {
+      urls.push(String(url));
+      return new Response(JSON.stringify(snapshot), { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    const socket = new FakeSocket();
+    socket.head = 2;
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={qc}>
+        <RealtimeProvider client={new RealtimeClient(socket)}>
+          <FilteredFeed />
+        </RealtimeProvider>
+      </QueryClientProvider>,
+    );
+    await flush();
+    act(() => socket.serverConnect());
+    await flush();
+    await flush();
+    expect(seqs()).toEqual([2, 1]); // the flush in the snapshot is dropped
+    expect(new URL(urls[0], 'http://x').searchParams.get('limit')).toBe('250'); // read more to keep ~limit events
+    act(() => socket.fire('events', [envelope(3, 'all', 'router.metrics_flushed'), envelope(4, 'all')], 'all'));
+    await flush();
+    expect(seqs()).toEqual([4, 2, 1]);
   });
 });
