@@ -195,6 +195,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   LEDGER_SWEEP_MS = 5000;
 
+  /**
+   * Task payouts through the ledger: `on` holds the winning bid from the treasury at assignment (refusing the
+   * assignment when the treasury cannot cover it), posts it with task.completed and voids it on failure/cancel.
+   * `off` (default for now, see notes/ADR 0010): tasks carry bids in sats with no money moving.
+   */
+  @IsOptional() @IsIn(['on', 'off'])
+  LEDGER_TASK_PAYOUTS: 'on' | 'off' = 'off';
+
   /** Period of the scheduled reconciliation (ledger vs node; 0 = off). Claimed once per period across instances. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
   LEDGER_RECONCILE_MS = 600_000;

@@ -19,6 +19,7 @@ import { AppError } from '../common/app-error';
 import { TimerSet } from '../common/scheduling/timer-set';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventConsumersService } from '../event-log/consumers/event-consumers.service';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { Accounting, agentAccountId, assertMsat, FEES_ACCOUNT, NODE_ACCOUNT, toAccountDto, toTransferDto, TREASURY_ACCOUNT } from './accounting';
@@ -30,6 +31,8 @@ import { LedgerTransactionEntity } from './entities/ledger-transaction.entity';
 import { LedgerTransferEntity } from './entities/ledger-transfer.entity';
 import { ledgerError } from './ledger.errors';
 
+/** Durable consumer that voids task payout holds on task.failed / task.cancelled. */
+export const PAYOUT_VOID_CONSUMER = 'ledger.payout_voids';
 /** Event source of everything the ledger appends. */
 export const LEDGER_SOURCE = 'ledger';
 /** Invoice expiry bounds (seconds). */
@@ -88,11 +91,26 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     private readonly events: EventLogWriter,
     @Inject(LIGHTNING_BACKEND) readonly backend: LightningBackend,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly consumers: EventConsumersService,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.backend.init();
     this.backend.setListener(this);
+    // every way a task fails or is cancelled (operator, agent removed, restart recovery, ...) releases its payout hold:
+    // a durable consumer, so it happens after a crash too, once (voiding is conditional on the hold being open)
+    this.consumers.register({
+      name: PAYOUT_VOID_CONSUMER,
+      types: ['task.failed', 'task.cancelled'],
+      batchSize: 100,
+      handle: async (events, tx) => {
+        for (const e of events) {
+          if (!e.taskId) continue;
+          const reason = typeof (e.data as { reason?: unknown }).reason === 'string' ? (e.data as { reason: string }).reason : e.type;
+          await this.voidTaskPayoutInTx(tx, e.taskId, reason);
+        }
+      },
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -570,7 +588,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
    * A bid of 0 or null holds nothing (`transferId: null`).
    */
   async holdTaskPayoutInTx(tx: WriteContext, task: { taskId: string; agentId: string; bidSats: number | null }): Promise<PayoutHoldResult> {
-    if (!task.bidSats || task.bidSats <= 0) return { ok: true, transferId: null };
+    if (this.config.LEDGER_TASK_PAYOUTS !== 'on' || !task.bidSats || task.bidSats <= 0) return { ok: true, transferId: null };
     const amountMsat = task.bidSats * 1000;
     const acc = new Accounting(tx.manager);
     const treasury = await acc.getAccount(TREASURY_ACCOUNT);

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LedgerModule } from '../ledger/ledger.module';
 import { AuthModule } from '../auth/auth.module';
 import { EventLogModule } from '../event-log/event-log.module';
 import { LlmPersonaExecutor } from './personas/llm-persona-executor';
@@ -23,7 +24,7 @@ import { TasksService } from './tasks/tasks.service';
  * AgentsService and MessagesService (`sendInTx`). Personas do their work through the LLM router (`PERSONA_EXECUTOR` = LlmPersonaExecutor).
  */
 @Module({
-  imports: [EventLogModule, AuthModule, LlmRouterModule, MemoryModule],
+  imports: [EventLogModule, AuthModule, LlmRouterModule, MemoryModule, LedgerModule],
   controllers: [AgentsController, PersonasController, SwarmController, TasksController, MessagesController, QuestionsController],
   providers: [
     AgentsService,

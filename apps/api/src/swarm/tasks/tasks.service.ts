@@ -24,6 +24,7 @@ import { agentSource, preview, toBidDto, toTaskDto } from '../swarm.mappers';
 import { failTaskRow, occupyAgent, releaseAgent } from '../swarm-tx.util';
 import { actorLabel, type Actor } from '../swarm.types';
 import { TaskEntity } from '../entities/task.entity';
+import { LedgerService } from '../../ledger/ledger.service';
 import { DeadlineScheduler } from '../../common/scheduling/deadline-scheduler';
 
 /** Max tasks per list page. */
@@ -64,6 +65,7 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
     private readonly reader: EventLogReader,
     private readonly deadlines: DeadlineScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly ledger: LedgerService,
   ) {}
 
   onModuleInit(): void {
@@ -291,6 +293,12 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
       await failTaskRow(tx, task, NO_BIDS_REASON, 'coordinator');
       return true;
     }
+    // the winning bid is held from the treasury for the agent in this unit; a treasury that cannot cover it fails the task
+    const hold = await this.ledger.holdTaskPayoutInTx(tx, { taskId: task.id, agentId: winner.agentId, bidSats: winner.bidSats });
+    if (!hold.ok) {
+      await failTaskRow(tx, task, hold.reason, 'coordinator', { code: 'ledger/insufficient_funds', winnerAgentId: winner.agentId });
+      return true;
+    }
     const now = nowIso();
     await tx.manager.update(BidEntity, { id: winner.id }, { won: true, updatedAt: now });
     Object.assign(task, { status: 'assigned', assignedAgentId: winner.agentId, winningBidSats: winner.bidSats, assignedAt: now, updatedAt: now });
@@ -360,6 +368,7 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
         agentId: task.assignedAgentId,
         data: { result: preview(result, 2000), bidSats: task.winningBidSats, by: actorLabel(actor) },
       });
+      await this.ledger.postTaskPayoutInTx(tx, task.id); // the payout commits with task.completed
       await releaseAgent(tx, task.assignedAgentId, `finished task ${task.id}`);
     });
   }
