@@ -16,9 +16,11 @@ import type {
   TaskDto,
   TaskStatus,
   UpgradeDetailDto,
+  UpgradeEventType,
 } from '@app/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { AgentSdkError, RestClient, queryString, type RestClientOptions } from './rest';
+import { planFrame, type EndedQuestion } from './dispatch';
 import { SeqTracker } from './seq-tracker';
 import { getUpgrade, proposeUpgrade, waitForUpgrade, type ProposeUpgradeRequest } from './upgrades';
 
@@ -53,13 +55,6 @@ interface PendingQuestion {
   timer: NodeJS.Timeout;
 }
 
-/** Event types after which a task is no longer open for bids. */
-const AUCTION_OVER_TYPES = new Set<string>(['auction.closed', 'task.assigned', 'task.cancelled', 'task.completed', 'task.failed']);
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' && v.length > 0 ? v : null;
-}
-
 /**
  * Client an external agent process uses to join the swarm: REST over `fetch` plus a Socket.IO connection to
  * the `/live` namespace (channels `swarm` and `agent:<ownId>`).
@@ -83,7 +78,7 @@ export class AgentClient {
   private readonly offerHandlers: Handler<TaskOffer>[] = [];
   private readonly assignedHandlers: Handler<TaskDto>[] = [];
   private readonly messageHandlers: Handler<AgentMessageDto>[] = [];
-  private readonly upgradeHandlers: Handler<EventEnvelope>[] = [];
+  private readonly upgradeHandlers: Handler<EventEnvelope<UpgradeEventType>>[] = [];
   private readonly handledOffers = new Set<string>();
   private readonly handledAssignments = new Set<string>();
   private readonly handledMessages = new Set<string>();
@@ -225,7 +220,7 @@ export class AgentClient {
    * Registers a handler for `upgrade.*` events about this agent's own proposals (they arrive on `agent:<ownId>`:
    * approvals, rejection, queue, test output, applied / failed / rolled back). Returns an unregister function.
    */
-  onUpgradeEvent(handler: (event: EventEnvelope) => unknown): () => void {
+  onUpgradeEvent(handler: (event: EventEnvelope<UpgradeEventType>) => unknown): () => void {
     return this.register(this.upgradeHandlers, handler);
   }
 
@@ -471,47 +466,37 @@ export class AgentClient {
     if (!tracker || !Array.isArray(events)) return;
     const fresh = events.filter((e) => tracker.accept(e.seq));
     if (fresh.length === 0) return;
-    // Highest seq at which each task's auction ended within this frame (replays often carry bidding + close together).
-    const over = new Map<string, number>();
-    for (const e of fresh) if (e.taskId && AUCTION_OVER_TYPES.has(e.type)) over.set(e.taskId, Math.max(over.get(e.taskId) ?? 0, e.seq));
-    let messages = false;
-    let questions = false;
-    for (const e of fresh) {
-      switch (e.type) {
-        case 'task.bidding':
-          if (e.taskId && !((over.get(e.taskId) ?? 0) > e.seq)) void this.offer(e.taskId, e.data);
-          break;
-        case 'task.assigned':
-          if (e.taskId && this.isOurs(e)) void this.assign(e.taskId);
-          break;
-        case 'message.sent':
-          if (str(e.data.toAgentId) === this.ownId || (channel === `agent:${this.ownId}` && str(e.data.toAgentId) === null)) messages = true;
-          break;
-        case 'question.answered':
-        case 'question.cancelled':
-        case 'question.expired':
-          questions = true;
-          break;
-        default:
-          if (e.type.startsWith('upgrade.') && channel === `agent:${this.ownId}`) this.emit(this.upgradeHandlers, e, `upgrade event ${e.type}`);
-          break;
-      }
+    const plan = planFrame(fresh, channel, this.ownId);
+    for (const o of plan.offers) void this.offer(o.taskId, { description: null, closesAt: o.closesAt });
+    for (const taskId of plan.assigned) void this.assign(taskId);
+    if (plan.messages) this.checkMessages();
+    for (const q of plan.questions) this.questionEnded(q);
+    for (const e of plan.upgrades) this.emit(this.upgradeHandlers, e, `upgrade event ${e.type}`);
+    if (plan.recheckAllQuestions) for (const id of this.pendingQuestions.keys()) void this.checkQuestion(id);
+  }
+
+  /**
+   * Settles a pending {@link ask} from a `question.*` event: the answer of `question.answered` directly, a cancel or
+   * expiry as a rejection; an answer event without a usable `answer` re-reads the question.
+   */
+  private questionEnded(q: EndedQuestion): void {
+    if (!this.pendingQuestions.has(q.questionId)) return;
+    if (q.status === 'answered' && q.answer === null) {
+      void this.checkQuestion(q.questionId);
+      return;
     }
-    if (messages) this.checkMessages();
-    if (questions) for (const id of this.pendingQuestions.keys()) void this.checkQuestion(id);
+    this.settle(q.questionId, q.status, q.answer);
   }
 
-  /** `task.assigned` carries the assignee as the envelope's agentId. */
-  private isOurs(e: EventEnvelope): boolean {
-    return e.agentId !== null && e.agentId === this.ownId;
-  }
-
-  private async offer(taskId: string, data: Record<string, unknown> | null): Promise<void> {
+  /**
+   * Offers a task to the handlers once. `known.description` null (a `task.bidding` event carries no description)
+   * reads the task first and skips it when it is no longer bidding.
+   */
+  private async offer(taskId: string, known: { description: string | null; closesAt: string | null }): Promise<void> {
     if (this.handledOffers.has(taskId) || this.offerHandlers.length === 0) return;
     this.handledOffers.add(taskId);
     try {
-      let description = str(data?.description);
-      let closesAt = str(data?.closesAt) ?? str(data?.auctionClosesAt);
+      let { description, closesAt } = known;
       if (description === null) {
         const task = await this.getTask(taskId);
         if (task.status !== 'bidding') return;
@@ -629,11 +614,15 @@ export class AgentClient {
   }
 
   private settleQuestion(q: QuestionDto): void {
-    const pending = this.pendingQuestions.get(q.id);
-    if (!pending || q.status === 'open') return;
-    this.pendingQuestions.delete(q.id);
+    if (q.status !== 'open') this.settle(q.id, q.status, q.answer ?? null);
+  }
+
+  private settle(id: string, status: 'answered' | 'cancelled' | 'expired', answer: string[] | null): void {
+    const pending = this.pendingQuestions.get(id);
+    if (!pending) return;
+    this.pendingQuestions.delete(id);
     clearInterval(pending.timer);
-    if (q.status === 'answered') pending.resolve(q.answer ?? []);
-    else pending.reject(new AgentSdkError(0, `sdk/question_${q.status}`, `question ${q.id} was ${q.status} without an answer`));
+    if (status === 'answered') pending.resolve(answer ?? []);
+    else pending.reject(new AgentSdkError(0, `sdk/question_${status}`, `question ${id} was ${status} without an answer`));
   }
 }

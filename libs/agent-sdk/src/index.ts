@@ -5,6 +5,7 @@
 export { AgentClient, type AgentClientOptions, type TaskOffer } from './client';
 export { AgentSdkError, RestClient, queryString, type RestClientOptions } from './rest';
 export { SeqTracker } from './seq-tracker';
+export { planFrame, isUpgradeEvent, AUCTION_OVER_TYPES, type FramePlan, type EndedQuestion } from './dispatch';
 export { resolveAgentKey, type ResolvedAgentKey } from './enroll';
 export { runCommand, killGroup, failureReason, type RunOptions, type RunResult } from './exec';
 export { parseCliArgs, matchesKeywords, USAGE, type CliOptions, type CliParseResult } from './cli-args';

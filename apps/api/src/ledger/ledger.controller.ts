@@ -80,7 +80,8 @@ export class LedgerController {
   @ApiErrors(401, 403, 404)
   @ApiOkResponse({ type: AgentBalanceResponseDto })
   async myBalance(@CurrentPrincipal() p: Principal): Promise<{ account: LedgerAccountDto; lightning: LedgerBalanceDto }> {
-    const id = agentAccountId(p.agentId!);
+    if (!p.agentId) throw ledgerError('ledger/not_an_agent', 'balances/me is the calling agent\'s own account: use an agent API key (operators: GET /api/ledger/balances)', 403);
+    const id = agentAccountId(p.agentId);
     return { account: await this.ledger.account(id), lightning: await this.ledger.balanceFormula(id) };
   }
 

@@ -5,6 +5,7 @@ export type LedgerErrorCode =
   | 'ledger/invalid_amount'
   | 'ledger/amount_too_large'
   | 'ledger/account_not_found'
+  | 'ledger/not_an_agent'
   | 'ledger/insufficient_funds'
   | 'ledger/transfer_not_found'
   | 'ledger/not_pending'

@@ -1,11 +1,20 @@
 import { useEffect, useRef } from 'react';
 import { useQuery, useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
-import { AGENT_STATUSES, type AgentDto, type AgentStatus, type BidDto, type EventEnvelope, type TaskDetailDto } from '@app/contracts';
+import {
+  AGENT_STATUSES,
+  type AgentDto,
+  type AgentLifecycleState,
+  type AgentStatus,
+  type BidDto,
+  type EventEnvelope,
+  type EventType,
+  type TaskDetailDto,
+  type TaskDto,
+  type TaskStatus,
+} from '@app/contracts';
 import { useBaseline, useChannel, type Snapshot } from '../../../lib/realtime-react';
 import type { ListResponse } from '@app/contracts';
 import { agentsQuery, swarmKeys } from '../api/swarm.queries';
-
-const LIFECYCLES = ['spawning', 'stopping', 'restarting', 'joining', 'leaving'];
 
 /** Collects keys to refetch and flushes them at most every `ms` (a burst of bids is one refetch, not hundreds). */
 function createThrottledInvalidator(qc: QueryClient, ms: number) {
@@ -36,52 +45,136 @@ function patchAgent(qc: QueryClient, id: string, patch: Partial<AgentDto>): void
   );
 }
 
+/** Every lifecycle transient (a Record so a state added to the contract must be listed here). */
+const LIFECYCLE_STATES: Record<AgentLifecycleState, true> = { spawning: true, stopping: true, restarting: true, joining: true, leaving: true };
+
+const isLifecycleState = (v: unknown): v is AgentLifecycleState => typeof v === 'string' && Object.hasOwn(LIFECYCLE_STATES, v);
+const isAgentStatus = (v: unknown): v is AgentStatus => typeof v === 'string' && (AGENT_STATUSES as readonly string[]).includes(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isIsoTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+
 /**
- * Applies swarm-channel events to the react-query cache: exact patches where the event carries the new value
- * (agent status and lifecycle, new bids), throttled refetches of the affected lists otherwise.
+ * The status a task event moves a task to, and the statuses it may move from. A patch applies only from those, so a
+ * late frame never moves a task back (e.g. `task.started` arriving after a refetch that already saw `completed`).
+ */
+const TASK_TRANSITIONS = {
+  'task.assigned': { to: 'assigned', from: ['pending', 'bidding'] },
+  'task.started': { to: 'running', from: ['assigned'] },
+  'task.completed': { to: 'completed', from: ['assigned', 'running'] },
+  'task.failed': { to: 'failed', from: ['pending', 'bidding', 'assigned', 'running'] },
+  'task.cancelled': { to: 'cancelled', from: ['pending', 'bidding', 'assigned', 'running'] },
+} as const satisfies Partial<Record<EventType, { to: TaskStatus; from: readonly TaskStatus[] }>>;
+
+type TaskTransitionType = keyof typeof TASK_TRANSITIONS;
+
+/** The fields of a task a typed task event sets (besides its status). */
+function taskPatch(e: EventEnvelope<TaskTransitionType>): Partial<TaskDto> {
+  switch (e.type) {
+    case 'task.assigned': {
+      const bidSats = e.data.bidSats;
+      return {
+        assignedAgentId: e.agentId,
+        winningBidSats: typeof bidSats === 'number' && Number.isFinite(bidSats) ? bidSats : null,
+        assignedAt: e.createdAt,
+      };
+    }
+    case 'task.started':
+      return { startedAt: e.createdAt };
+    case 'task.completed':
+      return { result: typeof e.data.result === 'string' ? e.data.result : null, completedAt: e.createdAt };
+    case 'task.failed':
+      return { failureReason: typeof e.data.reason === 'string' ? e.data.reason : null, completedAt: e.createdAt };
+    case 'task.cancelled':
+      return { failureReason: typeof e.data.reason === 'string' ? e.data.reason : null, completedAt: e.createdAt };
+  }
+}
+
+/** Moves a task forward in the tasks list and its detail when the cached copy is in one of the allowed statuses. */
+function patchTask(qc: QueryClient, e: EventEnvelope<TaskTransitionType>): void {
+  if (!e.taskId) return;
+  const { to, from } = TASK_TRANSITIONS[e.type];
+  const allowed = from as readonly TaskStatus[];
+  const patch = { ...taskPatch(e), status: to, updatedAt: e.createdAt };
+  const apply = <T extends TaskDto>(t: T): T => (t.id === e.taskId && allowed.includes(t.status) ? { ...t, ...patch } : t);
+  qc.setQueryData<ListResponse<TaskDto>>(swarmKeys.tasks(), (old) => (old ? { ...old, items: old.items.map(apply) } : old));
+  qc.setQueryData<TaskDetailDto>(swarmKeys.task(e.taskId), (old) => {
+    if (!old) return old;
+    const next = apply(old);
+    if (next === old || e.type !== 'task.assigned') return next;
+    return { ...next, bids: next.bids.map((b) => (b.agentId === e.agentId ? { ...b, won: true } : b)) };
+  });
+}
+
+/** Adds a bid to the task detail from `bid.submitted { bidSats, bidId }`; false when the payload is not usable. */
+function addBid(qc: QueryClient, e: EventEnvelope<'bid.submitted'>): boolean {
+  const { bidSats, bidId } = e.data;
+  if (!e.taskId || !e.agentId || typeof bidSats !== 'number' || !Number.isInteger(bidSats) || typeof bidId !== 'string' || !bidId) return false;
+  const bid: BidDto = { id: bidId, taskId: e.taskId, agentId: e.agentId, bidSats, won: false, createdAt: e.createdAt };
+  qc.setQueryData<TaskDetailDto>(swarmKeys.task(e.taskId), (old) =>
+    old && !old.bids.some((b) => b.id === bid.id || b.agentId === bid.agentId) ? { ...old, bids: [...old.bids, bid] } : old,
+  );
+  return true;
+}
+
+/**
+ * Applies swarm-channel events to the react-query cache, reading the payloads `EventDataMap` declares: exact patches
+ * where the event carries the new value (`agent.status_changed.to`, `agent.lifecycle.state/since`,
+ * `bid.submitted.bidSats/bidId`, task status moves), plus throttled refetches of the affected lists (the server
+ * stays the source of truth; a payload that does not match the catalogue, e.g. from an older server, only refetches).
  */
 export function applySwarmEvents(qc: QueryClient, events: readonly EventEnvelope[], invalidate: (key: QueryKey) => void): void {
-  for (const e of events) {
-    const data = (e.data ?? {}) as Record<string, unknown>;
-    const prefix = e.type.slice(0, e.type.indexOf('.'));
-    if (prefix === 'agent') {
-      // agent.status_changed {from, to, reason}
-      const to = data.to ?? data.status;
-      if (e.agentId && e.type === 'agent.status_changed' && AGENT_STATUSES.includes(to as AgentStatus)) {
-        patchAgent(qc, e.agentId, { status: to as AgentStatus });
+  const agentLists = () => {
+    invalidate(swarmKeys.agents());
+    invalidate(swarmKeys.personas());
+  };
+  const taskLists = (taskId: string | null) => {
+    invalidate(swarmKeys.tasks());
+    if (taskId) invalidate(swarmKeys.task(taskId));
+  };
+  for (const received of events) {
+    // The wire is not trusted: a payload that is not an object reads as one without fields (refetch only).
+    const e = isRecord(received.data) ? received : ({ ...received, data: {} } as unknown as EventEnvelope);
+    switch (e.type) {
+      case 'agent.status_changed':
+        if (e.agentId && isAgentStatus(e.data.to)) patchAgent(qc, e.agentId, { status: e.data.to });
+        agentLists();
+        break;
+      case 'agent.lifecycle': {
+        const { state, since } = e.data;
+        if (e.agentId && state === null) patchAgent(qc, e.agentId, { lifecycle: null, lifecycleSince: null });
+        else if (e.agentId && isLifecycleState(state)) patchAgent(qc, e.agentId, { lifecycle: state, lifecycleSince: isIsoTime(since) ? since : e.createdAt });
+        agentLists();
+        break;
       }
-      // agent.lifecycle {state, since} (state null clears the transient)
-      if (e.agentId && e.type === 'agent.lifecycle') {
-        const state = typeof data.state === 'string' ? data.state : typeof data.lifecycle === 'string' ? data.lifecycle : null;
-        const lifecycle = state && LIFECYCLES.includes(state) ? (state as AgentDto['lifecycle']) : null;
-        const since = typeof data.since === 'string' ? data.since : e.createdAt;
-        patchAgent(qc, e.agentId, { lifecycle, lifecycleSince: lifecycle ? since : null });
-      }
-      invalidate(swarmKeys.agents());
-      invalidate(swarmKeys.personas());
-      continue;
-    }
-    if (e.type === 'bid.submitted' && e.taskId && e.agentId) {
-      const bidSats = typeof data.bidSats === 'number' ? data.bidSats : Number(data.bidSats);
-      if (Number.isFinite(bidSats)) {
-        const bid: BidDto = {
-          id: typeof data.bidId === 'string' ? data.bidId : e.id,
-          taskId: e.taskId,
-          agentId: e.agentId,
-          bidSats,
-          won: false,
-          createdAt: e.createdAt,
-        };
-        qc.setQueryData<TaskDetailDto>(swarmKeys.task(e.taskId), (old) =>
-          old && !old.bids.some((b) => b.id === bid.id || b.agentId === bid.agentId) ? { ...old, bids: [...old.bids, bid] } : old,
-        );
-      } else invalidate(swarmKeys.task(e.taskId));
-      continue;
-    }
-    if (prefix === 'task' || prefix === 'auction') {
-      invalidate(swarmKeys.tasks());
-      if (e.taskId && e.type !== 'task.progress') invalidate(swarmKeys.task(e.taskId));
-      if (e.type === 'task.assigned' || e.type === 'task.completed' || e.type === 'task.failed') invalidate(swarmKeys.agents());
+      case 'agent.joined':
+      case 'agent.left':
+        agentLists();
+        break;
+      case 'bid.submitted':
+        if (!addBid(qc, e) && e.taskId) invalidate(swarmKeys.task(e.taskId));
+        break;
+      case 'task.assigned':
+      case 'task.completed':
+      case 'task.failed':
+        patchTask(qc, e);
+        taskLists(e.taskId);
+        invalidate(swarmKeys.agents());
+        break;
+      case 'task.started':
+      case 'task.cancelled':
+        patchTask(qc, e);
+        taskLists(e.taskId);
+        break;
+      case 'task.created':
+      case 'task.bidding':
+      case 'auction.closed':
+        taskLists(e.taskId);
+        break;
+      case 'task.progress':
+        invalidate(swarmKeys.tasks());
+        break;
+      default:
+        break;
     }
   }
 }

@@ -5,12 +5,24 @@ import { MemoryRouter } from 'react-router-dom';
 import { ActivityFeed } from '../ActivityFeed';
 import { EventsTable } from '../EventsTable';
 import { FeedItem } from '../FeedItem';
+import { FIXTURES } from '../../format/__tests__/fixtures';
 
 const SCRIPT = '<script>window.__pwned = true</script>';
 const IMG = '<img src=x onerror="window.__pwned=true">';
 const PAYLOAD = `${IMG}${SCRIPT}`;
 
-/** An event whose every text field carries markup (the prototype's stored XSS via innerHTML). */
+/** Every string of a payload replaced by markup (arrays and nested objects too). */
+function poison(value: unknown): unknown {
+  if (typeof value === 'string') return PAYLOAD;
+  if (Array.isArray(value)) return value.length ? value.map(poison) : [PAYLOAD];
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, poison(v)]));
+  return value;
+}
+
+/**
+ * An event whose every text field carries markup (the prototype's stored XSS via innerHTML): the typed fixture of
+ * its type with each declared string field poisoned, plus markup in the envelope's source and agent id.
+ */
 function hostile(type: EventType, seq: number): EventEnvelope {
   return {
     seq,
@@ -19,21 +31,8 @@ function hostile(type: EventType, seq: number): EventEnvelope {
     source: `<b>${PAYLOAD}</b>`,
     channel: 'swarm',
     taskId: `t${seq}`,
-    agentId: null,
-    data: {
-      description: PAYLOAD,
-      message: PAYLOAD,
-      reason: PAYLOAD,
-      question: PAYLOAD,
-      result: PAYLOAD,
-      name: PAYLOAD,
-      bodyPreview: PAYLOAD,
-      tool: PAYLOAD,
-      username: PAYLOAD,
-      label: PAYLOAD,
-      provider: PAYLOAD,
-      answer: [PAYLOAD],
-    },
+    agentId: PAYLOAD,
+    data: poison(FIXTURES[type]),
     createdAt: '2026-11-21T10:11:12.345Z',
   } as unknown as EventEnvelope;
 }
@@ -67,6 +66,11 @@ describe('event data is rendered as text, never as HTML', () => {
     expect(new Set(items.map((el) => el.getAttribute('data-type')))).toEqual(new Set(EVENT_TYPES));
     expectInert(container);
     expect(container.textContent).toContain('<script>window.__pwned = true</script>'.slice(0, 20));
+    // every type shows some of its (poisoned) payload or agent as literal text, but those whose line carries no free
+    // text (task.bidding: a time; router.metrics_flushed: a count; invoice.expired / payment.sent: amounts only)
+    const shown = items.filter((el) => el.querySelector('.feed-item__text')?.textContent?.includes('<img'));
+    const silent = items.filter((el) => !shown.includes(el)).map((el) => el.getAttribute('data-type'));
+    expect(silent.sort()).toEqual(['invoice.expired', 'payment.sent', 'router.metrics_flushed', 'task.bidding']);
   });
 
   it('the Events table (summary and JSON data) renders the payload as text', () => {
