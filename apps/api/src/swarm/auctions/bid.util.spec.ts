@@ -53,6 +53,24 @@ describe('extractKeywords', () => {
   });
 });
 
+describe('learner outcomes (issue 12: only closed auctions)', () => {
+  it('bids on still-open auctions are not counted as lost auctions: lyra keeps its static bid', () => {
+    // lyra's fourth task while its first three auctions were still open: no outcome yet, no x0.85 "low win rate"
+    const open = learnerStats(outcomes([[false, 'bidding', 'a'], [false, 'bidding', 'b'], [false, 'pending', 'c']]));
+    expect(open.outcomes).toBe(0);
+    expect(suggestBid(126, 'zzz', open)).toBe(126);
+    // the same three once closed and lost: now they are outcomes
+    const lost = learnerStats(outcomes([[false, 'assigned', 'a'], [false, 'completed', 'b'], [false, 'failed', 'c']]));
+    expect(lost.outcomes).toBe(3);
+    expect(suggestBid(126, 'zzz', lost)).toBe(107);
+  });
+
+  it('a task cancelled during bidding is no outcome; a won task later cancelled is a win', () => {
+    const s = learnerStats(outcomes([[false, 'cancelled', 'a'], [true, 'cancelled', 'b'], [false, 'bidding', 'c']]));
+    expect(s).toMatchObject({ outcomes: 1, wins: 1 });
+  });
+});
+
 describe('suggestBid', () => {
   it('no change below 3 outcomes', () => {
     expect(suggestBid(50, 'x', learnerStats(outcomes([[true, 'completed', 'a'], [true, 'completed', 'b']])))).toBe(50);

@@ -70,8 +70,25 @@ export interface LearnerStats {
   keywordFailures: Map<string, number>;
 }
 
-/** Builds learner stats from an agent's bids: wins, decided successes/failures and keyword tallies of won tasks. */
-export function learnerStats(outcomes: readonly LearnerOutcome[]): LearnerStats {
+/** Task statuses whose auction has not closed yet: a bid on them is no outcome (yet). */
+const AUCTION_OPEN_STATUSES: ReadonlySet<string> = new Set(['pending', 'bidding']);
+
+/**
+ * Whether a bid is an auction outcome: only closed auctions count (issue 12; the prototype recorded outcomes when the
+ * auction closed). A task still pending/bidding is not; a cancelled task the agent did not win is treated as never
+ * decided (cancelled while bidding) rather than as a lost auction.
+ */
+export function isAuctionOutcome(o: Pick<LearnerOutcome, 'won' | 'taskStatus'>): boolean {
+  if (AUCTION_OPEN_STATUSES.has(o.taskStatus)) return false;
+  return o.won || o.taskStatus !== 'cancelled';
+}
+
+/**
+ * Builds learner stats from an agent's bids (only closed auctions, `isAuctionOutcome`): wins, decided
+ * successes/failures and keyword tallies of won tasks.
+ */
+export function learnerStats(all: readonly LearnerOutcome[]): LearnerStats {
+  const outcomes = all.filter(isAuctionOutcome);
   const stats: LearnerStats = { outcomes: outcomes.length, wins: 0, succeeded: 0, failed: 0, keywordWins: new Map(), keywordFailures: new Map() };
   for (const o of outcomes) {
     if (!o.won) continue;
