@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { channelForType, isEventType, type EventEnvelope, type NewEvent } from '@app/contracts';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { findUnstorableText, isUnstorableText } from '../common/http-edge';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { eventLogError } from './event-log.errors';
@@ -137,7 +138,16 @@ export class EventLogWriter implements OnApplicationShutdown {
     this.flushing = true;
     const batch = this.queue.splice(0, MAX_UNITS_PER_COMMIT);
     try {
-      await this.commitBatch(batch);
+      const unsettled = await this.commitBatch(batch);
+      // the shared commit failed (an event insert, a deferred constraint at COMMIT): the units that had not failed
+      // alone are retried one transaction each, so only the unit that causes the failure is rejected
+      for (const u of unsettled) {
+        try {
+          await this.commitBatch([u]);
+        } catch (err) {
+          u.reject(err);
+        }
+      }
     } catch (err) {
       for (const u of batch) u.reject(err);
     } finally {
@@ -146,7 +156,13 @@ export class EventLogWriter implements OnApplicationShutdown {
     }
   }
 
-  private async commitBatch(batch: PendingUnit[]): Promise<void> {
+  /**
+   * Commits `batch` in one transaction (each unit under a SAVEPOINT when there are several, so a unit that throws is
+   * rolled back and rejected alone). @returns the units left unsettled because the shared part failed (event insert
+   * or COMMIT) while the batch held more than one unit: the caller retries them one by one. A single-unit batch is
+   * always settled.
+   */
+  private async commitBatch(batch: PendingUnit[]): Promise<PendingUnit[]> {
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
     const ok: { unit: PendingUnit; result: unknown; events: PreparedEvent[] }[] = [];
@@ -207,12 +223,14 @@ export class EventLogWriter implements OnApplicationShutdown {
       if (persisted.length > 0) this.publish(persisted);
     } catch (err) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
+      if (batch.length > 1 && ok.length > 0) return ok.map((o) => o.unit);
       for (const o of ok) o.unit.reject(err);
-      // units that threw without savepoints were not in `ok`: the caller rejects the whole batch
+      // a unit that threw without savepoints (a single-unit batch) was not in `ok`: the caller rejects it
       if (ok.length !== batch.length) throw err;
     } finally {
       await qr.release();
     }
+    return [];
   }
 
   private publish(events: EventEnvelope[]): void {
@@ -300,12 +318,12 @@ export class EventLogWriter implements OnApplicationShutdown {
     const bad = (msg: string) => eventLogError('event-log/invalid_event', msg, 400);
     if (!e || typeof e !== 'object') throw bad('Event must be an object');
     if (!isEventType(e.type)) throw bad(`Unknown event type "${String((e as { type?: unknown }).type)}"`);
-    if (typeof e.source !== 'string' || e.source.length === 0 || e.source.length > MAX_SOURCE) {
-      throw bad(`Event source must be a string of 1-${MAX_SOURCE} characters`);
+    if (typeof e.source !== 'string' || e.source.length === 0 || e.source.length > MAX_SOURCE || isUnstorableText(e.source)) {
+      throw bad(`Event source must be a string of 1-${MAX_SOURCE} characters (no NUL, no unpaired surrogate)`);
     }
     for (const key of ['taskId', 'agentId'] as const) {
       const v = e[key];
-      if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > MAX_ID)) {
+      if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > MAX_ID || isUnstorableText(v))) {
         throw bad(`Event ${key} must be null or a string of at most ${MAX_ID} characters`);
       }
     }
@@ -316,6 +334,12 @@ export class EventLogWriter implements OnApplicationShutdown {
       json = JSON.stringify(data);
     } catch (err) {
       throw bad(`Event data is not serialisable as JSON: ${(err as Error).message}`);
+    }
+    // NUL and unpaired surrogates: PostgreSQL's jsonb refuses them, and they are refused on SQLite too (one log, one
+    // rule). JSON.stringify writes both as \u escapes, so only data with a `\u` in its JSON needs the walk.
+    if (json.includes('\\u')) {
+      const where = findUnstorableText(data);
+      if (where) throw bad(`Event data ${where.replace(/^\$/, 'data')} holds a NUL character or an unpaired UTF-16 surrogate`);
     }
     return { event: e, json };
   }
