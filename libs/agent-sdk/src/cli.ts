@@ -6,6 +6,7 @@ import { resolveAgentKey } from './enroll';
 import { failureReason, killGroup, runCommand } from './exec';
 import { AgentSdkError } from './rest';
 import { PROPOSE_USAGE, parseProposeArgs, runProposeUpgrade } from './upgrade-cli';
+import { MEMORY_COMMANDS, runMemoryCommand, type MemoryCommand } from './memory-cli';
 
 /** Environment variables that hold secrets and are never passed to the task command. */
 const SECRET_ENV = ['MC_API_KEY'];
@@ -171,6 +172,14 @@ export async function runAgent(o: CliOptions): Promise<number> {
 /** CLI entry: parses argv, prints usage on --help (exit 0) or bad arguments (exit 2), else runs the agent. */
 export async function main(argv: string[]): Promise<number> {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
+  if ((MEMORY_COMMANDS as readonly string[]).includes(args[0])) {
+    try {
+      return await runMemoryCommand(args[0] as MemoryCommand, args.slice(1));
+    } catch (err) {
+      process.stderr.write(`error: ${describeError(err)}\n`);
+      return 1;
+    }
+  }
   if (args[0] === 'propose-upgrade') {
     const p = parseProposeArgs(args.slice(1));
     if (p.kind === 'help') {

@@ -11,3 +11,5 @@ export { runCommand, killGroup, failureReason, type RunOptions, type RunResult }
 export { parseCliArgs, matchesKeywords, USAGE, type CliOptions, type CliParseResult } from './cli-args';
 export { proposeUpgrade, getUpgrade, waitForUpgrade, JSON_DIFF_MAX_BYTES, type ProposeUpgradeRequest } from './upgrades';
 export { parseProposeArgs, runProposeUpgrade, PROPOSE_USAGE, type ProposeUpgradeCliOptions } from './upgrade-cli';
+export { remember, recall, memoryContext, setFact, facts, type RememberRequest } from './memory';
+export { runMemoryCommand, MEMORY_COMMANDS, MEMORY_USAGE, type MemoryCommand } from './memory-cli';
