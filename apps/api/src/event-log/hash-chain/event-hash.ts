@@ -1,30 +1,30 @@
 import type { EventEnvelope } from '@app/contracts';
 import canonicalize from 'canonicalize';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** `prev` hash of the first event of a log that never pruned anything: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+const str = JSON.stringify;
+
 /**
- * The canonical encoding of one `event_log` row: RFC 8785 JSON Canonicalization Scheme (JCS, via `canonicalize`)
- * of `{ seq, id, type, source, channel, taskId, agentId, data, createdAt }`. Independent of the database's own
+ * The canonical encoding of one `event_log` row: RFC 8785 JSON Canonicalization Scheme (JCS) of
+ * `{ seq, id, type, source, channel, taskId, agentId, data, createdAt }`. Independent of the database's own
  * storage (PostgreSQL jsonb reorders keys; SQLite keeps text), so a row read back encodes to the same bytes.
+ *
+ * `data` goes through `canonicalize` (the JCS library); the nine top-level members are written in JCS order
+ * (keys sorted by UTF-16 code units) with `JSON.stringify` for their scalar values, which is how JCS serialises
+ * strings, integers and null (RFC 8785 section 3.2.2). This is byte-identical to `canonicalize(row)` (a property test
+ * pins it) and about twice as fast, on the group commit's hot path.
+ * @throws Error when `data` cannot be canonicalised (NaN, Infinity).
  */
 export function canonicalEventRow(e: EventEnvelope): string {
-  const row = {
-    seq: e.seq,
-    id: e.id,
-    type: e.type,
-    source: e.source,
-    channel: e.channel,
-    taskId: e.taskId,
-    agentId: e.agentId,
-    data: e.data,
-    createdAt: e.createdAt,
-  };
-  const encoded = canonicalize(row);
-  if (encoded === undefined) throw new Error(`event ${e.seq} cannot be canonicalised`);
-  return encoded;
+  const data = canonicalize(e.data);
+  if (data === undefined) throw new Error(`event ${e.seq} cannot be canonicalised`);
+  return (
+    `{"agentId":${str(e.agentId ?? null)},"channel":${str(e.channel)},"createdAt":${str(e.createdAt)},"data":${data}` +
+    `,"id":${str(e.id)},"seq":${str(e.seq)},"source":${str(e.source)},"taskId":${str(e.taskId ?? null)},"type":${str(e.type)}}`
+  );
 }
 
 /**
@@ -33,5 +33,5 @@ export function canonicalEventRow(e: EventEnvelope): string {
  * the hash recorded in `meta.chain_base_hash` for the last pruned row).
  */
 export function chainHash(prevHash: string, e: EventEnvelope): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalEventRow(e)).digest('hex');
+  return hash('sha256', `${prevHash}\n${canonicalEventRow(e)}`, 'hex');
 }
