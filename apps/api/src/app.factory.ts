@@ -19,6 +19,7 @@ import {
 } from './common/http-edge';
 import type { AppConfig } from './config/app-config';
 import { EventLogWriter } from './event-log/event-log.writer';
+import { EventLogReader } from './event-log/event-log.reader';
 import { RealtimeIoAdapter } from './realtime/realtime-io.adapter';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -137,7 +138,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     }),
   );
   const io = new RealtimeIoAdapter(app, config);
-  await io.connectRedis();
+  await io.connectRedis(await app.get(EventLogReader).readMeta('epoch'));
   app.useWebSocketAdapter(io);
   app.enableShutdownHooks();
 

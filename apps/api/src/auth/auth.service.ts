@@ -20,8 +20,9 @@ import { UserEntity } from './user.entity';
 /** sha256 hex of a token (one-shot `crypto.hash`, Node >= 20.12). */
 const sha256 = (s: string) => hash('sha256', s, 'hex');
 /**
- * How long a resolved credential is reused without a database read (ms). Revocations, logouts and user changes on
- * this instance clear the cache at once; on other instances (scale-out) they take effect within this time.
+ * How long a resolved credential is reused without a database read (ms). Revocations, logouts and user changes clear
+ * the cache of every instance before the call that made them returns (InternalBus.emitClustered over Redis); only an
+ * instance that does not acknowledge within CLUSTER_BUS_ACK_TIMEOUT_MS could keep a stale entry, for at most this time.
  */
 export const CREDENTIAL_CACHE_TTL_MS = 5000;
 const CREDENTIAL_CACHE_MAX = 10_000;
@@ -76,6 +77,7 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
 
   onModuleInit(): void {
     this.bus.on('credential-revoked', (c) => this.forgetCredentials(c));
+    this.bus.on('credential-changed', (c) => this.forgetCredentials(c));
   }
 
   /** First start with an empty users table: create the admin from ADMIN_PASSWORD or generate one (shown once). */
@@ -143,7 +145,7 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
     const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { tokenHash } });
     if (!session) return;
     await this.events.write(({ manager }) => manager.delete(SessionEntity, { id: session.id }));
-    this.bus.emit('credential-revoked', { sessionId: session.id });
+    await this.bus.emitClustered('credential-revoked', { sessionId: session.id });
   }
 
   /**
@@ -290,9 +292,10 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
       });
       return user;
     });
-    if (patch.disabled || passwordHash) this.bus.emit('credential-revoked', { userId: id });
-    else this.forgetCredentials({ userId: id }); // a role change takes effect on the next request
-    this.announceRevoked(revokedKeys.map((k) => k.id));
+    // a role change takes effect on the next request, on every instance
+    if (patch.disabled || passwordHash) await this.bus.emitClustered('credential-revoked', { userId: id });
+    else await this.bus.emitClustered('credential-changed', { userId: id });
+    await this.announceRevoked(revokedKeys.map((k) => k.id));
     return toUserDto(updated);
   }
 
@@ -393,7 +396,7 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
       }
       return key;
     });
-    this.bus.emit('credential-revoked', { apiKeyId: id });
+    await this.bus.emitClustered('credential-revoked', { apiKeyId: id });
     return toApiKeyDto(row);
   }
 
@@ -411,8 +414,11 @@ export class AuthService implements OnModuleInit, OnApplicationBootstrap {
     return keys.map((k) => k.id);
   }
 
-  /** Tells realtime to drop sockets authenticated with these keys (call after the revoking transaction commits). */
-  announceRevoked(apiKeyIds: string[]): void {
-    for (const apiKeyId of apiKeyIds) this.bus.emit('credential-revoked', { apiKeyId });
+  /**
+   * Drops these keys from every instance's credential cache and disconnects their sockets (call after the revoking
+   * transaction commits); resolves once the other instances acknowledged (InternalBus.emitClustered).
+   */
+  async announceRevoked(apiKeyIds: string[]): Promise<void> {
+    await Promise.all(apiKeyIds.map((apiKeyId) => this.bus.emitClustered('credential-revoked', { apiKeyId })));
   }
 }

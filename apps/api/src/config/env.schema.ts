@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { PASSWORD_MIN_LENGTH } from '@app/contracts';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toBool = ({ value }: { value: unknown }) =>
@@ -28,6 +28,13 @@ export class EnvironmentVariables {
   /** redis://... enables the Socket.IO Redis adapter for multi-instance fan-out. */
   @IsOptional() @IsString()
   REDIS_URL?: string;
+
+  /**
+   * Prefix of the Redis channels this deployment uses (default `mc:<event log epoch>`, unique per database), so several
+   * deployments can share one Redis. Set it only to pin a name; every instance of one deployment must use the same.
+   */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_.:-]{1,100}$/)
+  REDIS_PREFIX?: string;
 
   /** Initial admin password (only used when the users table is empty); the same rule as every password. */
   @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value)) // `ADMIN_PASSWORD=` = unset

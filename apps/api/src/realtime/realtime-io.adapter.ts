@@ -5,6 +5,18 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
+import { CLUSTER_BUS_ACK_TIMEOUT_MS } from './cluster-bus';
+
+/**
+ * The Redis key prefix of a deployment: REDIS_PREFIX when set, else `mc:<epoch>`, the event log's random id
+ * (`meta.epoch`), which every instance on one database shares and another deployment never has, however the
+ * instances spell the database URL. Socket.IO's Redis adapter uses it as its `key` option (channels `<prefix>#...`).
+ */
+export function redisKeyPrefix(configured: string | undefined, epoch: string): string {
+  if (configured) return configured;
+  if (!epoch) throw new Error('the event log has no epoch (meta.epoch): cannot derive the Redis key prefix; set REDIS_PREFIX');
+  return `mc:${epoch}`;
+}
 
 /**
  * Socket.IO adapter: websocket + polling transports, no CORS (same origin), 1 MB max message, and the
@@ -22,14 +34,22 @@ export class RealtimeIoAdapter extends IoAdapter {
     super(app);
   }
 
-  /** Connects the Redis pub/sub pair when REDIS_URL is set. @throws when Redis is unreachable (fail at boot). */
-  async connectRedis(): Promise<void> {
+  /** Key prefix of every Redis channel the adapter uses (null without REDIS_URL); see `redisKeyPrefix`. */
+  redisPrefix: string | null = null;
+
+  /**
+   * Connects the Redis pub/sub pair when REDIS_URL is set, with channels under `redisKeyPrefix(...)` so two deployments
+   * sharing one Redis never see each other's traffic. `epoch` is the event log's `meta.epoch` (the deployment's id).
+   * @throws when Redis is unreachable (fail at boot).
+   */
+  async connectRedis(epoch: string): Promise<void> {
     if (!this.config.REDIS_URL) return;
+    this.redisPrefix = redisKeyPrefix(this.config.REDIS_PREFIX, epoch);
     const pub = createClient({ url: this.config.REDIS_URL });
     const sub = pub.duplicate();
     await Promise.all([pub.connect(), sub.connect()]);
     this.redisClients = { pub, sub };
-    this.logger.log('Socket.IO Redis adapter enabled');
+    this.logger.log(`Socket.IO Redis adapter enabled (channels under "${this.redisPrefix}")`);
   }
 
   override createIOServer(port: number, options?: ServerOptions): unknown {
@@ -41,7 +61,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       pingInterval: 10_000,
       pingTimeout: 8_000,
     } as ServerOptions) as { adapter(a: unknown): void };
-    if (this.redisClients) server.adapter(createAdapter(this.redisClients.pub, this.redisClients.sub));
+    if (this.redisClients) server.adapter(createAdapter(this.redisClients.pub, this.redisClients.sub, { key: this.redisPrefix!, requestsTimeout: CLUSTER_BUS_ACK_TIMEOUT_MS }));
     return server;
   }
 

@@ -19,6 +19,7 @@ import { SESSION_COOKIE } from '../auth/auth.constants';
 import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { InternalBus, type CredentialRevoked } from '../event-log/internal-bus';
+import { attachClusterBus } from './cluster-bus';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import { EventLogReader } from '../event-log/event-log.reader';
 import type { EventFilter } from '../event-log/event-log.types';
@@ -125,6 +126,7 @@ function mobileKey(e: EventEnvelope): string {
 @WebSocketGateway({ namespace: REALTIME_NAMESPACE })
 export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   @WebSocketServer() private nsp: LiveNamespace;
+  private detachClusterBus: (() => void) | null = null;
   private readonly logger = new Logger('Realtime');
   private readonly roomBuffers = new Map<string, EventEnvelope[]>();
   private flushScheduled = false;
@@ -195,12 +197,15 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
         .catch(() => next(new Error('unauthorized')));
     });
     nsp.on('connection', (socket: LiveSocket) => this.onConnection(socket));
+    // revocations and credential changes hold on every instance when the call that made them returns
+    if (this.config.REDIS_URL) this.detachClusterBus = attachClusterBus(nsp as unknown as Namespace, this.bus, this.logger);
     this.mobileTimer = setInterval(() => this.flushMobile(), this.config.MOBILE_DIGEST_MS);
     this.mobileTimer.unref();
   }
 
   onApplicationShutdown(): void {
     if (this.mobileTimer) clearInterval(this.mobileTimer);
+    this.detachClusterBus?.();
   }
 
   /** The client's IP: the TCP peer, or the X-Forwarded-For entry TRUST_PROXY allows (same rule as the REST API). */

@@ -143,7 +143,7 @@ export class AgentsService implements OnModuleDestroy {
       await this.goOffline(tx, row, 'removed', `agent ${agentId} removed`);
       return { agent: row, revoked: revokedIds };
     });
-    this.auth.announceRevoked(revoked);
+    await this.auth.announceRevoked(revoked);
     return toAgentDto(agent);
   }
 
