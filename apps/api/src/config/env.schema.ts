@@ -105,6 +105,13 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
   REALTIME_FLUSH_MS = 10;
 
+  /**
+   * Several instances (REDIS_URL): how often (ms) each instance reads the log tail even without a head notice from
+   * another instance (covers a lost Redis message; notices make delivery immediate).
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(60_000)
+  REALTIME_TAIL_POLL_MS = 1000;
+
   /** Socket.IO handshakes allowed per client IP per REALTIME_HANDSHAKE_WINDOW_MS (0 = no limit). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
   REALTIME_HANDSHAKES_PER_IP = 300;

@@ -20,6 +20,10 @@ import { AuthService, type ResolvedPrincipal } from '../auth/auth.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { InternalBus, type CredentialRevoked } from '../event-log/internal-bus';
 import { attachClusterBus } from './cluster-bus';
+import { LogTailer } from './log-tailer';
+
+/** Socket.IO server-side event (over Redis) that tells the other instances a new head seq was committed. */
+const HEAD_NOTICE_EVENT = 'mc:head';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import { EventLogReader } from '../event-log/event-log.reader';
 import type { EventFilter } from '../event-log/event-log.types';
@@ -127,6 +131,9 @@ function mobileKey(e: EventEnvelope): string {
 export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   @WebSocketServer() private nsp: LiveNamespace;
   private detachClusterBus: (() => void) | null = null;
+  /** Several instances (REDIS_URL): reads the shared log in seq order for this instance's sockets. */
+  private tailer: LogTailer | null = null;
+  private tailPoll: NodeJS.Timeout | null = null;
   private readonly logger = new Logger('Realtime');
   private readonly roomBuffers = new Map<string, EventEnvelope[]>();
   private flushScheduled = false;
@@ -139,8 +146,13 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
    * channel room also goes to each filtered room whose types include it. Entries go when their room empties.
    */
   private readonly filteredRooms = new Map<string, Map<string, Set<string>>>();
-  /** Sockets replaying a room: live frames for them are held back here and sent after the replay. */
-  private readonly replaying = new Map<string, Map<string, EventEnvelope[]>>();
+  /**
+   * Sockets replaying a room (room -> socket id -> state). While `after` is null the replay runs and live frames for
+   * the socket are held in `backlog`. Once the replay is out, `after` is the last seq it sent: live frames still
+   * carrying seqs <= after (committed before the replay read them, delivered live after it) are trimmed for that
+   * socket until the live stream passes `after`, so the socket gets every seq exactly once.
+   */
+  private readonly replaying = new Map<string, Map<string, { backlog: EventEnvelope[]; after: number | null }>>();
   /** Counters for tests and metrics. */
   readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0, limitedHandshakes: 0 };
   /** Per-IP handshake rate and concurrent sockets per principal / IP (connection-limits.ts). */
@@ -161,7 +173,9 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       maxSocketsPerIp: config.REALTIME_MAX_SOCKETS_PER_IP,
     });
     this.trustProxy = trustProxyOption(config.TRUST_PROXY);
-    bus.on('appended', (events) => this.handleAppended(events));
+    // one instance: commits go straight to the rooms; several (REDIS_URL): every instance feeds its own sockets
+    // from the log in seq order (LogTailer), woken by the commit, never by relayed frames
+    bus.on('appended', (events) => (this.tailer ? this.onCommitted(events) : this.handleAppended(events)));
     bus.on('credential-revoked', (c) => this.handleRevoked(c));
   }
 
@@ -188,7 +202,10 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
             next(limitError(lease));
             return;
           }
-          socket.once('disconnect', () => lease.release());
+          socket.once('disconnect', () => {
+            lease.release();
+            this.forgetReplay(socket.id);
+          });
           socket.data.principal = principal;
           socket.data.ip = ip;
           socket.data.rooms = new Set();
@@ -198,7 +215,15 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     });
     nsp.on('connection', (socket: LiveSocket) => this.onConnection(socket));
     // revocations and credential changes hold on every instance when the call that made them returns
-    if (this.config.REDIS_URL) this.detachClusterBus = attachClusterBus(nsp as unknown as Namespace, this.bus, this.logger);
+    if (this.config.REDIS_URL) {
+      this.detachClusterBus = attachClusterBus(nsp as unknown as Namespace, this.bus, this.logger);
+      const tailer = new LogTailer(this.reader, (events) => this.handleAppended(events), this.logger);
+      this.tailer = tailer;
+      (nsp as unknown as { on(ev: string, fn: () => void): void }).on(HEAD_NOTICE_EVENT, () => tailer.wake());
+      this.tailPoll = setInterval(() => tailer.wake(), this.config.REALTIME_TAIL_POLL_MS);
+      this.tailPoll.unref();
+      tailer.start().catch((err: Error) => this.logger.error(`log tail start failed: ${err.message}`));
+    }
     this.mobileTimer = setInterval(() => this.flushMobile(), this.config.MOBILE_DIGEST_MS);
     this.mobileTimer.unref();
   }
@@ -206,6 +231,8 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
   onApplicationShutdown(): void {
     if (this.mobileTimer) clearInterval(this.mobileTimer);
     this.detachClusterBus?.();
+    this.tailer?.stop();
+    if (this.tailPoll) clearInterval(this.tailPoll);
   }
 
   /** The client's IP: the TCP peer, or the X-Forwarded-For entry TRUST_PROXY allows (same rule as the REST API). */
@@ -287,18 +314,36 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     // nothing committed meanwhile is missed, and the client sees one seq-ordered stream.
     let held = this.replaying.get(room);
     if (!held) this.replaying.set(room, (held = new Map()));
-    held.set(socket.id, []);
+    const entry: { backlog: EventEnvelope[]; after: number | null } = { backlog: [], after: null };
+    held.set(socket.id, entry);
+    let release = true;
     try {
       await socket.join(room);
       socket.data.rooms.add(room);
       const result = await this.replay(socket, room, name, since as number, epoch);
-      const backlog = held.get(socket.id) ?? [];
       const after = result.lastSeq;
-      const rest = result.ack.ok && !result.ack.gap ? backlog.filter((e) => e.seq > after) : backlog;
+      const clean = result.ack.ok && !result.ack.gap;
+      const rest = clean ? entry.backlog.filter((e) => e.seq > after) : entry.backlog;
       if (rest.length > 0) socket.emit('events', rest, name);
+      const sentThrough = rest.length > 0 ? rest[rest.length - 1].seq : 0;
+      if (clean && sentThrough < after) {
+        // live frames may still bring seqs <= after: keep trimming them for this socket (flush)
+        entry.backlog = [];
+        entry.after = after;
+        release = false;
+      }
       return result.ack.ok ? { ...result.ack, ...filterAck } : result.ack;
     } finally {
-      held.delete(socket.id);
+      if (release && held.get(socket.id) === entry) held.delete(socket.id);
+      if (held.size === 0) this.replaying.delete(room);
+    }
+  }
+
+  /** Forgets a socket's replay state in every room (it left or disconnected). */
+  private forgetReplay(socketId: string, onlyRoom?: string): void {
+    for (const [room, held] of this.replaying) {
+      if (onlyRoom !== undefined && baseRoom(room) !== onlyRoom) continue;
+      held.delete(socketId);
       if (held.size === 0) this.replaying.delete(room);
     }
   }
@@ -347,6 +392,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
 
   /** Leaves a channel's room and every type-filtered room of that channel. */
   private leaveChannel(socket: LiveSocket, channelRoom: string): void {
+    this.forgetReplay(socket.id, channelRoom);
     for (const r of [...socket.data.rooms]) {
       if (baseRoom(r) !== channelRoom) continue;
       void socket.leave(r);
@@ -360,11 +406,20 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (!m.has(room)) m.set(room, new Set(types));
   }
 
-  /** Receives every committed batch (in seq order, bus `appended`) and queues it per room for this tick's frames. */
+  /** This instance committed `events` (several instances): read the log from the tail, and tell the others. */
+  private onCommitted(events: EventEnvelope[]): void {
+    this.tailer?.wake();
+    if (events.length > 0) (this.nsp as unknown as Namespace | undefined)?.serverSideEmit(HEAD_NOTICE_EVENT, events[events.length - 1].seq);
+  }
+
+  /**
+   * Receives committed events in seq order (this instance's commits, or the log tail with several instances) and
+   * queues them per room of this instance's sockets for the next frame.
+   */
   handleAppended(events: EventEnvelope[]): void {
     if (!this.nsp) return;
-    const local = this.config.REDIS_URL ? null : this.nsp.adapter.rooms;
-    const mobileLive = !local || local.has('mobile') || local.has(publicRoom('mobile'));
+    const local = this.nsp.adapter.rooms;
+    const mobileLive = local.has('mobile') || local.has(publicRoom('mobile'));
     const ownRooms = this.nsp.adapter.rooms;
     for (const e of events) {
       for (const room of roomsFor(e)) {
@@ -382,7 +437,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
           }
           if (filtered.size === 0) this.filteredRooms.delete(room);
         }
-        if (local && !local.has(room)) continue;
+        if (!local.has(room)) continue;
         let buf = this.roomBuffers.get(room);
         if (!buf) this.roomBuffers.set(room, (buf = []));
         buf.push(e);
@@ -411,10 +466,22 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     for (const [room, events] of this.roomBuffers) {
       const held = this.replaying.get(room);
       if (held && held.size > 0) {
-        for (const backlog of held.values()) backlog.push(...events);
-        this.nsp.to(room).except([...held.keys()]).emit('events', events, channelOfRoom(room));
+        const except = [...held.keys()];
+        const channel = channelOfRoom(room);
+        const last = events[events.length - 1].seq;
+        for (const [id, entry] of held) {
+          if (entry.after === null) {
+            entry.backlog.push(...events);
+            continue;
+          }
+          const fresh = events.filter((e) => e.seq > entry.after!);
+          if (fresh.length > 0) this.nsp.sockets.get(id)?.emit('events', fresh, channel);
+          if (last >= entry.after) held.delete(id); // the live stream passed the replay: plain room frames from now
+        }
+        if (held.size === 0) this.replaying.delete(room);
+        this.nsp.local.to(room).except(except).emit('events', events, channel);
       } else {
-        this.nsp.to(room).emit('events', events, channelOfRoom(room));
+        this.nsp.local.to(room).emit('events', events, channelOfRoom(room));
       }
       this.stats.framesSent++;
     }
@@ -430,9 +497,9 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (this.mobilePending.size === 0 || !this.nsp) return;
     const events = [...this.mobilePending.values()].sort((a, b) => a.seq - b.seq);
     this.mobilePending = new Map();
-    this.nsp.to('mobile').emit('events', events, 'mobile');
+    this.nsp.local.to('mobile').emit('events', events, 'mobile');
     const open = events.filter((e) => !PRIVILEGED_CHANNELS.includes(e.channel));
-    if (open.length > 0) this.nsp.to(publicRoom('mobile')).emit('events', open, 'mobile');
+    if (open.length > 0) this.nsp.local.to(publicRoom('mobile')).emit('events', open, 'mobile');
     this.stats.framesSent++;
   }
 
@@ -447,6 +514,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       const channels = [...socket.data.rooms].map(channelOfRoom);
       for (const room of socket.data.rooms) void socket.leave(room);
       socket.data.rooms.clear();
+      this.forgetReplay(socket.id);
       const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.reader.epoch };
       void this.reader.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
       this.logger.warn(`slow consumer ${socket.id}: dropped its backlog, told it to resync ${channels.join(',')}`);
