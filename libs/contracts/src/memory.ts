@@ -127,6 +127,10 @@ export interface MemoryStatsDto {
   /** Vectors per model (a model change leaves the old ones until re-embedding is done). */
   vectorsByModel: Record<string, number>;
   reindex: { running: boolean; model: string; done: number; total: number } | null;
+  /** Event-log head seq read before the counts: the `memory` channel baseline. */
+  headSeq: number;
+  /** The log's epoch (`meta.epoch`). */
+  epoch: string;
 }
 
 /** At most this many characters of content travel in an event (`preview`); the entry is fetched by id. */

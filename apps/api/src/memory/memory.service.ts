@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogReader } from '../event-log/event-log.reader';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { buildContextBlock } from './memory-context';
@@ -96,6 +97,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly ds: DataSource,
     private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.db = new MemoryStore(ds);
@@ -459,8 +461,9 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     return rows.map((r) => toDto(r));
   }
 
-  /** Entry counts, embedded share, embedder status and queue lag. */
+  /** Entry counts, embedded share, embedder status and queue lag, with the event-log head seq read before them. */
   async stats(): Promise<MemoryStatsDto> {
+    const headSeq = await this.reader.getHeadSeq();
     const byTypeRows = (await this.ds.query(`SELECT "type", COUNT(*) AS n FROM "memory_entries" WHERE "deletedAt" IS NULL GROUP BY "type"`)) as { type: MemoryEntryType; n: string | number }[];
     const byType = Object.fromEntries(MEMORY_ENTRY_TYPES.map((t) => [t, 0])) as Record<MemoryEntryType, number>;
     let total = 0;
@@ -485,6 +488,8 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
       embedder: this.worker.status(),
       vectorsByModel,
       reindex: r ? { running: true, model: r.model, done: r.done, total: r.total } : null,
+      headSeq,
+      epoch: this.reader.epoch,
     };
   }
 
