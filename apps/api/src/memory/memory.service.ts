@@ -347,7 +347,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * A prompt context block: personal facts (subject `operator`, currently valid) first, then search hits, each with
-   * provenance `[entry id · source · date]`, within `maxTokens` counted by gpt-tokenizer (headers and separators
+   * provenance `[entry id · source · date]` (facts not valid now are left out), within `maxTokens` counted by gpt-tokenizer (headers and separators
    * included); a hit that does not fit is skipped and shorter ones are still tried.
    * @throws AppError memory/invalid_max_tokens (400), memory/invalid_filter (400).
    */
@@ -359,9 +359,13 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     const res = await this.search(query, { filters: opts.filters, limit: 30 });
     const pinned = await this.currentFacts(PERSONAL_SUBJECT);
     const pinnedIds = new Set(pinned.map((p) => p.id));
+    const now = nowIso();
+    // a fact that is not true now (superseded, or not yet valid) would contradict the current one: history stays in
+    // search and facts/history, never in a prompt
+    const validNow = (e: MemoryEntryDto) => e.type !== 'fact' || ((e.validFrom === null || e.validFrom <= now) && (e.validTo === null || e.validTo > now));
     const block = buildContextBlock(
       pinned,
-      res.hits.map((h) => h.entry).filter((e) => !pinnedIds.has(e.id)),
+      res.hits.map((h) => h.entry).filter((e) => !pinnedIds.has(e.id) && validNow(e)),
       maxTokens,
     );
     return { ...block, maxTokens, mode: res.mode };
