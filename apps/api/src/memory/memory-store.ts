@@ -58,10 +58,40 @@ export function bytesToVector(b: Buffer | Uint8Array): Float32Array {
  */
 export class MemoryStore {
   readonly pg: boolean;
+  /** PostgreSQL with the pgvector extension: per-model `vector(dim)` tables with an HNSW index (set by `init`). */
+  pgvector = false;
   private readonly vecTables = new Set<string>();
 
   constructor(private readonly ds: DataSource) {
     this.pg = ds.options.type === 'postgres';
+  }
+
+  /**
+   * Detects the vector index (call once at boot). On PostgreSQL: uses pgvector when the extension is installed, or
+   * runs `CREATE EXTENSION IF NOT EXISTS vector` when the server has it available (`pg_available_extensions`); a
+   * server without it (or a role that may not create it) keeps the brute-force scan over `memory_vectors`.
+   */
+  async init(log: (msg: string) => void = () => undefined): Promise<void> {
+    if (!this.pg) return;
+    const installed = async () => ((await this.ds.query(`SELECT 1 FROM pg_extension WHERE extname = 'vector'`)) as unknown[]).length > 0;
+    if (!(await installed())) {
+      const available = ((await this.ds.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`)) as unknown[]).length > 0;
+      if (available) {
+        try {
+          await this.ds.query('CREATE EXTENSION IF NOT EXISTS vector');
+        } catch (err) {
+          // another instance may have created it concurrently, or this role may not: recheck below
+          log(`CREATE EXTENSION vector failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    this.pgvector = await installed();
+  }
+
+  /** Which vector index serves KNN: sqlite-vec vec0, pgvector HNSW, or an exact scan (PostgreSQL without pgvector). */
+  get vectorIndex(): 'sqlite-vec' | 'pgvector-hnsw' | 'brute-force' {
+    if (!this.pg) return 'sqlite-vec';
+    return this.pgvector ? 'pgvector-hnsw' : 'brute-force';
   }
 
   /** Builds a placeholder list: `p(values)` pushes and returns `?` / `$n`. */
@@ -99,6 +129,8 @@ export class MemoryStore {
     if (!this.pg) {
       await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
+    } else if (this.pgvector) {
+      for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE "entryNum" = ${Math.trunc(num)}`);
     }
   }
 
@@ -179,39 +211,61 @@ export class MemoryStore {
     return rows.map((r) => ({ num: Number(r.num), score: Number(r.score) }));
   }
 
-  /** Name of the vec0 KNN table of one model (SQLite). */
+  /** Name of the KNN table of one model: vec0 on SQLite, a pgvector table on PostgreSQL. */
   vecTableName(model: string, dim: number): string {
     return `memory_vec_${fnv1a32(model).toString(16)}_${dim}`;
   }
 
-  /** Creates the vec0 table of a model if needed (SQLite; cosine distance). */
+  /** DDL of a model's KNN table: vec0 (cosine) on SQLite; `vector(dim)` + HNSW (cosine ops) with pgvector. */
+  private vecTableDdl(name: string, dim: number): string[] {
+    const d = Math.trunc(dim);
+    if (!this.pg) return [`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${d}] distance_metric=cosine)`];
+    return [
+      `CREATE TABLE IF NOT EXISTS "${name}" ("entryNum" bigint PRIMARY KEY, "embedding" vector(${d}) NOT NULL)`,
+      // pgvector's HNSW indexes up to 2,000 dimensions; above that the exact scan below still answers
+      ...(d <= 2000 ? [`CREATE INDEX IF NOT EXISTS "${name}_hnsw" ON "${name}" USING hnsw ("embedding" vector_cosine_ops)`] : []),
+    ];
+  }
+
+  /** Creates the KNN table of a model if needed (null on PostgreSQL without pgvector). */
   async ensureVecTable(model: string, dim: number): Promise<string | null> {
-    if (this.pg) return null;
+    if (this.pg && !this.pgvector) return null;
     const name = this.vecTableName(model, dim);
     if (!this.vecTables.has(name)) {
-      await this.ds.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${Math.trunc(dim)}] distance_metric=cosine)`);
+      for (const sql of this.vecTableDdl(name, dim)) await this.ds.query(sql);
       this.vecTables.add(name);
     }
     return name;
   }
 
-  /** Like ensureVecTable, inside a transaction (SQLite allows the DDL there). */
+  /** Like ensureVecTable, inside a transaction (both dialects allow the DDL there). */
   async ensureVecTableInTx(m: EntityManager, model: string, dim: number): Promise<void> {
-    if (this.pg) return;
+    if (this.pg && !this.pgvector) return;
     const name = this.vecTableName(model, dim);
     if (this.vecTables.has(name)) return;
-    await m.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${Math.trunc(dim)}] distance_metric=cosine)`);
+    for (const sql of this.vecTableDdl(name, dim)) await m.query(sql);
   }
 
   private async listVecTables(m: EntityManager): Promise<string[]> {
+    if (this.pg) {
+      const rows = (await m.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'memory\\_vec\\_%'`)) as { name: string }[];
+      return rows.map((r) => r.name);
+    }
     const rows = (await m.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'memory_vec_%' AND sql LIKE '%vec0%'`)) as { name: string }[];
     return rows.map((r) => r.name);
+  }
+
+  /** Empties a model's KNN table (re-embedding drops the model's vectors first). */
+  async clearVecTable(m: EntityManager, model: string, dim: number): Promise<void> {
+    if (this.pg && !this.pgvector) return;
+    const t = this.vecTableName(model, dim);
+    if ((await this.listVecTables(m)).includes(t)) await m.query(`DELETE FROM "${t}"`);
   }
 
   /** Writes vectors of one model (idempotent: an existing (entry, model) vector is kept). Skips deleted entries. */
   async insertVectors(m: EntityManager, model: string, dim: number, items: { num: number; vector: Float32Array }[], at: string): Promise<number> {
     let written = 0;
-    const table = this.pg ? null : this.vecTableName(model, dim);
+    const table = this.pg && !this.pgvector ? null : this.vecTableName(model, dim);
     for (const it of items) {
       const q = this.params();
       const rows = (await m.query(
@@ -223,7 +277,8 @@ export class MemoryStore {
       )) as unknown[];
       if (rows.length === 0) continue;
       written++;
-      if (table) await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [vectorToBytes(it.vector)]);
+      if (table && this.pg) await m.query(`INSERT INTO "${table}" ("entryNum", "embedding") VALUES ($1, $2::vector) ON CONFLICT DO NOTHING`, [it.num, pgVectorLiteral(it.vector)]);
+      else if (table) await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [vectorToBytes(it.vector)]);
     }
     return written;
   }
@@ -231,8 +286,10 @@ export class MemoryStore {
   /**
    * Nearest live entries to `query` among vectors of `model`, after filters: (num, cosine similarity), best first.
    * SQLite without filters: vec0 KNN (`MATCH ... AND k = ?`). With filters: an exact scan of the filtered set with
-   * sqlite-vec's `vec_distance_cosine` (the filter shrinks the set first). PostgreSQL (no pgvector here): reads the
-   * filtered set's vectors and scans them in process.
+   * sqlite-vec's `vec_distance_cosine` (the filter shrinks the set first). PostgreSQL with pgvector: HNSW KNN
+   * (`<=>`, cosine distance), over-fetching when filtered, with the exact scan as the fallback when the filter keeps
+   * fewer than `limit` of the approximate candidates. PostgreSQL without pgvector: reads the filtered set's vectors
+   * and scans them in process.
    */
   async nearest(model: string, query: Float32Array, filters: MemoryFilters, limit: number): Promise<{ num: number; cosine: number }[]> {
     const k = Math.trunc(limit);
@@ -257,6 +314,10 @@ export class MemoryStore {
       )) as { num: number; distance: number | null }[];
       return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
     }
+    if (this.pgvector && query.length <= 2000) {
+      const hits = await this.pgvectorKnn(model, query, filters, k, unfiltered);
+      if (hits !== null) return hits;
+    }
     const q = this.params();
     const mdl = q.p(model);
     const where = this.filterSql(filters, q, 'e');
@@ -267,6 +328,31 @@ export class MemoryStore {
     const scored = rows.map((r) => ({ num: Number(r.num), cosine: dot(query, bytesToVector(r.vector)) }));
     scored.sort((a, b) => b.cosine - a.cosine);
     return scored.slice(0, k);
+  }
+
+  /**
+   * pgvector HNSW KNN: `fetch` = k (unfiltered) or 10 x k (filtered, at most 1,000) approximate neighbours, then the
+   * filters. `hnsw.ef_search` is raised to `fetch` for this query (the default 40 would cap the candidates).
+   * @returns null when the filters kept fewer than k candidates (the caller scans the filtered set exactly).
+   */
+  private async pgvectorKnn(model: string, query: Float32Array, filters: MemoryFilters, k: number, unfiltered: boolean): Promise<{ num: number; cosine: number }[] | null> {
+    const table = await this.ensureVecTable(model, query.length);
+    if (!table) return null;
+    const fetch = unfiltered ? k : Math.min(1000, k * 10);
+    const q = this.params();
+    const vec = q.p(pgVectorLiteral(query));
+    const where = this.filterSql(filters, q, 'e');
+    const rows = await this.ds.transaction(async (m) => {
+      await m.query(`SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, fetch))}`);
+      return (await m.query(
+        `SELECT x."entryNum" AS num, x.distance FROM (
+           SELECT "entryNum", "embedding" <=> ${vec}::vector AS distance FROM "${table}" ORDER BY "embedding" <=> ${vec}::vector LIMIT ${fetch}
+         ) x JOIN "memory_entries" e ON e."num" = x."entryNum" WHERE ${where} ORDER BY x.distance LIMIT ${k}`,
+        q.values,
+      )) as { num: number | string; distance: number | string }[];
+    });
+    if (!unfiltered && rows.length < k) return null;
+    return rows.map((r) => ({ num: Number(r.num), cosine: 1 - Number(r.distance) }));
   }
 
   /** Previous and next live entry (by num) of the same session for each of `nums`. */
@@ -311,6 +397,11 @@ export class MemoryStore {
     const rows = (await this.ds.query(`SELECT DISTINCT "source" FROM "memory_entries" WHERE "deletedAt" IS NULL LIMIT 1000`)) as { source: string }[];
     return rows.map((r) => r.source.toLowerCase()).filter((s) => /^[a-z0-9]+$/.test(s));
   }
+}
+
+/** A vector as pgvector's text input (`[0.1,0.2,...]`). */
+export function pgVectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

@@ -107,6 +107,8 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    await this.db.init((msg) => this.logger.warn(msg));
+    this.logger.log(`vector index: ${this.db.vectorIndex}`);
     await this.refreshSources();
     this.sourcesTimer = setInterval(() => void this.refreshSources().catch(() => undefined), 30_000);
     this.sourcesTimer.unref?.();
@@ -492,6 +494,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
       embedder: this.worker.status(),
       vectorsByModel,
       reindex: r ? { running: true, model: r.model, done: r.done, total: r.total } : null,
+      vectorIndex: this.db.vectorIndex,
       headSeq,
       epoch: this.reader.epoch,
     };
@@ -507,11 +510,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     await this.events.write(async (tx) => {
       const q = this.db.params();
       await tx.manager.query(`DELETE FROM "memory_vectors" WHERE "model" = ${q.p(model)}`, q.values);
-      if (!this.db.pg) {
-        const t = this.db.vecTableName(model, this.embedder.dimension);
-        const exists = (await tx.manager.query(`SELECT name FROM sqlite_master WHERE name = ?`, [t])) as unknown[];
-        if (exists.length > 0) await tx.manager.query(`DELETE FROM "${t}"`);
-      }
+      await this.db.clearVecTable(tx.manager, model, this.embedder.dimension);
     });
     const total = await this.db.countPending(model);
     await this.worker.beginReindex(total);

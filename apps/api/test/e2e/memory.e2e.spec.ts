@@ -54,7 +54,7 @@ describe('memory page in Chromium', () => {
       const items = (await request(t.url).get('/api/tasks?limit=5').set(auth())).body.items as { id: string; description: string; status: string }[];
       return items.find((i) => i.description === description && i.status === 'completed');
     }, 30_000);
-    return task.id;
+    return task!.id;
   }
 
   it('a persona result shows in Memory search and reaches the next related prompt', async () => {
@@ -119,7 +119,7 @@ describe('memory page in Chromium', () => {
     expect(prompt).not.toContain('Keep fees under 5 sat/vB');
 
     expect(errors).toEqual([]);
-    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     await context.close();
   }, 120_000);
 

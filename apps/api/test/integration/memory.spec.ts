@@ -134,6 +134,8 @@ describe.each(databaseKinds())('memory API (%s)', (db) => {
     const st = await request(t.url).get('/api/memory/stats').set(auth()).expect(200);
     expect(st.body.headSeq).toBeGreaterThan(0); // the memory channel baseline for the page
     expect(typeof st.body.epoch).toBe('string');
+    // this machine's PostgreSQL has no pgvector: the exact scan serves (docker-compose's pgvector image gets HNSW)
+    expect(st.body.vectorIndex).toBe(db === 'sqlite' ? 'sqlite-vec' : 'brute-force');
     expect(st.body).toMatchObject({ embeddedShare: 1, queueLag: 0, embedder: { kind: 'fallback', dimension: 384, state: 'ok' } });
     expect(st.body.byType.fact).toBe(2);
     const r = await post('/api/memory/reindex', {}).expect(202);

@@ -51,7 +51,7 @@ export function MemoryStatsPanel({ canOperate }: MemoryStatsPanelProps) {
               {s.embedder.state}
             </span>{' '}
             <span className="mono small">
-              {s.embedder.kind} · {s.embedder.model} · {s.embedder.dimension}-d
+              {s.embedder.kind} · {s.embedder.model} · {s.embedder.dimension}-d · index {s.vectorIndex}
             </span>
             {s.embedder.lastError && <p className="error small">{s.embedder.lastError}</p>}
             {s.embedder.retryAt && <p className="small muted">next attempt {formatDateTime(s.embedder.retryAt)}</p>}

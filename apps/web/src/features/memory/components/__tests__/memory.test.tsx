@@ -47,6 +47,7 @@ function stats(over: Partial<MemoryStatsDto> = {}): MemoryStatsDto {
     embedder: { kind: 'ollama', model: 'ollama:all-minilm', dimension: 384, state: 'backing_off', lastError: `down ${PAYLOAD}`, retryAt: '2026-01-01T10:00:05.000Z' },
     vectorsByModel: { 'ollama:all-minilm': 5 },
     reindex: null,
+    vectorIndex: 'sqlite-vec',
     headSeq: 42,
     epoch: 'e',
     ...over,
