@@ -158,6 +158,20 @@ export class MemoryStore {
     return rows[0] ?? null;
   }
 
+  /** The ranking's view of candidates (num, session, source) among `nums` that pass the filters: no content read. */
+  async candidateRows(nums: readonly number[], filters: MemoryFilters = {}): Promise<{ num: number; sessionId: string | null; source: string }[]> {
+    if (nums.length === 0) return [];
+    const q = this.params();
+    const where = this.filterSql(filters, q, 'e');
+    const list = nums.map((n) => String(Math.trunc(n))).join(',');
+    const rows = (await this.ds.query(`SELECT e."num", e."sessionId", e."source" FROM "memory_entries" e WHERE e."num" IN (${list}) AND ${where}`, q.values)) as {
+      num: number | string;
+      sessionId: string | null;
+      source: string;
+    }[];
+    return rows.map((r) => ({ num: Number(r.num), sessionId: r.sessionId, source: r.source }));
+  }
+
   async byNums(nums: readonly number[], filters: MemoryFilters = {}): Promise<MemoryRow[]> {
     if (nums.length === 0) return [];
     const q = this.params();
@@ -220,10 +234,14 @@ export class MemoryStore {
       )) as typeof rows;
     } else {
       const match = q.p(clean.map((t) => `"${t}"`).join(' OR '));
-      const where = this.filterSql(filters, q, 'e');
+      const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
+      // no row lookups per match: a soft delete removes the FTS row, so an unfiltered search needs no join at all, and
+      // a filtered one tests membership in the filtered set (read once from the live-row indexes; the unary + keeps
+      // SQLite from handing the IN list to FTS5 as a rowid constraint, which would run the MATCH once per rowid)
+      const scope = unfiltered ? '' : ` AND +"memory_fts".rowid IN (SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, q, 'e')})`;
       rows = (await this.ds.query(
-        `SELECT e."num" AS num, -bm25("memory_fts") AS score FROM "memory_fts" JOIN "memory_entries" e ON e."num" = "memory_fts".rowid
-         WHERE "memory_fts" MATCH ${match} AND ${where} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
+        `SELECT "memory_fts".rowid AS num, -bm25("memory_fts") AS score FROM "memory_fts"
+         WHERE "memory_fts" MATCH ${match}${scope} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
         q.values,
       )) as typeof rows;
     }

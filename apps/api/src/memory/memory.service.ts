@@ -299,10 +299,10 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
         if (!seeds.has(v.next)) nb.set(v.next, { ...back, prev: num });
       }
     }
-    const rows = await this.db.byNums([...allNums], filters);
-    const byNum = new Map(rows.map((r) => [Number(r.num), r]));
+    const rows = await this.db.candidateRows([...allNums], filters);
+    const kept = new Set(rows.map((r) => r.num));
     const candidates: Candidate[] = rows.map((r) => {
-      const n = Number(r.num);
+      const n = r.num;
       const links = nb.get(n);
       return {
         num: n,
@@ -310,13 +310,16 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
         source: r.source,
         bm25: bm25.get(n) ?? 0,
         cosine: cos.get(n) ?? 0,
-        prev: links?.prev !== undefined && links.prev !== null && byNum.has(links.prev) ? links.prev : null,
-        next: links?.next !== undefined && links.next !== null && byNum.has(links.next) ? links.next : null,
+        prev: links?.prev !== undefined && links.prev !== null && kept.has(links.prev) ? links.prev : null,
+        next: links?.next !== undefined && links.next !== null && kept.has(links.next) ? links.next : null,
       };
     });
     const ranked = fuse(candidates, parsed.namedSources, this.weights, mode).slice(0, limit);
+    // full rows (content, metadata) only for the hits returned
+    const byNum = new Map((await this.db.byNums(ranked.map((r) => r.num), filters)).map((r) => [Number(r.num), r]));
     const models = await this.db.modelsOf(ranked.map((r) => r.num));
-    const hits: MemorySearchHit[] = ranked.map((r) => ({
+    // (an entry deleted since the candidates were read is left out)
+    const hits: MemorySearchHit[] = ranked.filter((r) => byNum.has(r.num)).map((r) => ({
       entry: toDto(byNum.get(r.num)!, models.get(r.num) ?? []),
       score: r.score,
       components: r.components,
