@@ -127,6 +127,12 @@ export interface MemoryStatsDto {
   /** Vectors per model (a model change leaves the old ones until re-embedding is done). */
   vectorsByModel: Record<string, number>;
   reindex: { running: boolean; model: string; done: number; total: number } | null;
+  /** What serves vector KNN: sqlite-vec `vec0`, pgvector HNSW, or an exact scan (PostgreSQL without pgvector). */
+  vectorIndex: 'sqlite-vec' | 'pgvector-hnsw' | 'brute-force';
+  /** Event-log head seq read before the counts: the `memory` channel baseline. */
+  headSeq: number;
+  /** The log's epoch (`meta.epoch`). */
+  epoch: string;
 }
 
 /** At most this many characters of content travel in an event (`preview`); the entry is fetched by id. */

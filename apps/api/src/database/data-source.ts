@@ -15,6 +15,7 @@ import { Initial1763700000000 } from './migrations/1763700000000-Initial';
 import { LlmRouter1763800000000 } from './migrations/1763800000000-LlmRouter';
 import { Seams1764000000000 } from './migrations/1764000000000-Seams';
 import { Memory1764200000000 } from './migrations/1764200000000-Memory';
+import { MemoryLiveIndexes1764200000001 } from './migrations/1764200000001-MemoryLiveIndexes';
 import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
 import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
 import { UpgradeEntity } from '../upgrade-queue/entities/upgrade.entity';
@@ -59,6 +60,7 @@ export const MIGRATIONS = [
   Ledger1764100000000,
   LedgerJobs1764100000001,
   Memory1764200000000,
+  MemoryLiveIndexes1764200000001,
   UpgradeQueue1764300000000,
 ];
 

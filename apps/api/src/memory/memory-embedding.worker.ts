@@ -9,6 +9,8 @@ import type { MemoryStore } from './memory-store';
 const PG_EMBED_LOCK_KEY = 7_316_209;
 const MAX_BACKOFF_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
+/** Most vectors written per unit of work (the embedding call itself takes the whole batch). */
+const WRITE_CHUNK = 16;
 /** How often the queue scan restarts from the first entry. */
 const SWEEP_EVERY_MS = 30_000;
 
@@ -16,7 +18,7 @@ const SWEEP_EVERY_MS = 30_000;
  * The background embedding queue. The queue is the store itself: live entries without a vector of the current model
  * (so a restart with a deep queue resumes where it stopped, and `ON CONFLICT DO NOTHING` on (entry, model) makes each
  * entry embedded once). Runs in batches of `batchSize`: embed outside any transaction (slow I/O), then write the
- * vectors in one event-log unit of work. Failures back off exponentially (1 s .. 60 s); a dimension mismatch stops
+ * vectors in event-log units of WRITE_CHUNK (a crash between units leaves the rest of the batch in the queue). Failures back off exponentially (1 s .. 60 s); a dimension mismatch stops
  * the worker until the configuration changes (status `unavailable`). On PostgreSQL a session advisory lock makes one
  * instance at a time run the queue.
  *
@@ -176,9 +178,15 @@ export class MemoryEmbeddingWorker {
       throw new EmbedderError(`dimension mismatch: the embedder returned vectors that are not ${dim}-d`, false);
     }
     const at = nowIso();
-    const written = await this.events.write((tx) =>
-      this.store.insertVectors(tx.manager, model, dim, pending.map((p, i) => ({ num: p.num, vector: vectors[i] })), at),
-    );
+    const items = pending.map((p, i) => ({ num: p.num, vector: vectors[i] }));
+    let written = 0;
+    // one embedding call per batch, but short write units: SQLite has one writer, and a unit of 256 vectors (+ their
+    // index rows) would hold it for tens of ms while stores wait behind it
+    for (let i = 0; i < items.length; i += WRITE_CHUNK) {
+      const chunk = items.slice(i, i + WRITE_CHUNK);
+      written += await this.events.write((tx) => this.store.insertVectors(tx.manager, model, dim, chunk, at));
+      if (i + WRITE_CHUNK < items.length) await new Promise((r) => setImmediate(r));
+    }
     this.cursor = pending[pending.length - 1].num;
     if (this.reindex) {
       this.reindex.done += written;

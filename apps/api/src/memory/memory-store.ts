@@ -1,4 +1,5 @@
 import type { MemoryEntryDto, MemoryEntryType, MemoryFilters } from '@app/contracts';
+import Database from 'better-sqlite3';
 import type { DataSource, EntityManager } from 'typeorm';
 import { fnv1a32 } from './embedders/hash.embedder';
 
@@ -38,6 +39,18 @@ export interface NewMemoryRow {
   validFrom: string | null;
 }
 
+/**
+ * Vector search (SQLite): how many coarse candidates (by Hamming distance of the sign bits) get their exact cosine
+ * computed (MEMORY_RESCORE_CANDIDATES, default 1,000; at least 4 x the requested k). A filtered set of at most this many
+ * entries is ranked exactly.
+ */
+export const RESCORE_CANDIDATES = Number(process.env.MEMORY_RESCORE_CANDIDATES ?? 1000);
+/**
+ * Most FTS postings (summed document frequency of the kept query terms) one lexical search evaluates; the rarest
+ * terms are kept first (MEMORY_LEXICAL_MAX_POSTINGS, default 20,000).
+ */
+export const LEXICAL_MAX_POSTINGS = Number(process.env.MEMORY_LEXICAL_MAX_POSTINGS ?? 20_000);
+
 const ENTRY_COLUMNS =
   '"num", "id", "content", "type", "source", "agentId", "taskId", "sessionId", "metadata", "createdAt", "subject", "factKey", "validFrom", "validTo", "supersededBy", "deletedAt"';
 
@@ -58,10 +71,45 @@ export function bytesToVector(b: Buffer | Uint8Array): Float32Array {
  */
 export class MemoryStore {
   readonly pg: boolean;
+  /** PostgreSQL with the pgvector extension: per-model `vector(dim)` tables with an HNSW index (set by `init`). */
+  pgvector = false;
   private readonly vecTables = new Set<string>();
+  private tokenizer: ((words: readonly string[]) => Map<string, string>) | null = null;
 
   constructor(private readonly ds: DataSource) {
     this.pg = ds.options.type === 'postgres';
+  }
+
+  /**
+   * Detects the vector index (call once at boot). On PostgreSQL: uses pgvector when the extension is installed, or
+   * runs `CREATE EXTENSION IF NOT EXISTS vector` when the server has it available (`pg_available_extensions`); a
+   * server without it (or a role that may not create it) keeps the brute-force scan over `memory_vectors`.
+   */
+  async init(log: (msg: string) => void = () => undefined): Promise<void> {
+    if (!this.pg) {
+      // document frequency per term, read from the FTS index itself (a view, no data of its own)
+      await this.ds.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "memory_fts_vocab" USING fts5vocab("memory_fts", 'row')`);
+      return;
+    }
+    const installed = async () => ((await this.ds.query(`SELECT 1 FROM pg_extension WHERE extname = 'vector'`)) as unknown[]).length > 0;
+    if (!(await installed())) {
+      const available = ((await this.ds.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`)) as unknown[]).length > 0;
+      if (available) {
+        try {
+          await this.ds.query('CREATE EXTENSION IF NOT EXISTS vector');
+        } catch (err) {
+          // another instance may have created it concurrently, or this role may not: recheck below
+          log(`CREATE EXTENSION vector failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    this.pgvector = await installed();
+  }
+
+  /** Which vector index serves KNN: sqlite-vec vec0, pgvector HNSW, or an exact scan (PostgreSQL without pgvector). */
+  get vectorIndex(): 'sqlite-vec' | 'pgvector-hnsw' | 'brute-force' {
+    if (!this.pg) return 'sqlite-vec';
+    return this.pgvector ? 'pgvector-hnsw' : 'brute-force';
   }
 
   /** Builds a placeholder list: `p(values)` pushes and returns `?` / `$n`. */
@@ -99,6 +147,8 @@ export class MemoryStore {
     if (!this.pg) {
       await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
+    } else if (this.pgvector) {
+      for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE "entryNum" = ${Math.trunc(num)}`);
     }
   }
 
@@ -106,6 +156,20 @@ export class MemoryStore {
     const q = this.params();
     const rows = (await this.ds.query(`SELECT ${ENTRY_COLUMNS} FROM "memory_entries" WHERE "id" = ${q.p(id)}`, q.values)) as MemoryRow[];
     return rows[0] ?? null;
+  }
+
+  /** The ranking's view of candidates (num, session, source) among `nums` that pass the filters: no content read. */
+  async candidateRows(nums: readonly number[], filters: MemoryFilters = {}): Promise<{ num: number; sessionId: string | null; source: string }[]> {
+    if (nums.length === 0) return [];
+    const q = this.params();
+    const where = this.filterSql(filters, q, 'e');
+    const list = nums.map((n) => String(Math.trunc(n))).join(',');
+    const rows = (await this.ds.query(`SELECT e."num", e."sessionId", e."source" FROM "memory_entries" e WHERE e."num" IN (${list}) AND ${where}`, q.values)) as {
+      num: number | string;
+      sessionId: string | null;
+      source: string;
+    }[];
+    return rows.map((r) => ({ num: Number(r.num), sessionId: r.sessionId, source: r.source }));
   }
 
   async byNums(nums: readonly number[], filters: MemoryFilters = {}): Promise<MemoryRow[]> {
@@ -154,9 +218,10 @@ export class MemoryStore {
    * Keyword search over the whole store after filters: BM25 (FTS5, porter stemming) on SQLite, `ts_rank` over the
    * english tsvector on PostgreSQL. Terms are ORed. Returns up to `limit` (num, score), best first.
    */
-  async lexical(terms: readonly string[], filters: MemoryFilters, limit: number): Promise<{ num: number; score: number }[]> {
-    const clean = terms.map((t) => t.replace(/[^a-z0-9]/g, '')).filter((t) => t.length > 0);
+  async lexical(terms: readonly string[], filters: MemoryFilters, limit: number, maxPostings = LEXICAL_MAX_POSTINGS): Promise<{ num: number; score: number }[]> {
+    let clean = [...new Set(terms.map((t) => t.replace(/[^a-z0-9]/g, '')).filter((t) => t.length > 0))];
     if (clean.length === 0) return [];
+    if (!this.pg && clean.length > 1) clean = await this.capPostings(clean, maxPostings);
     const q = this.params();
     let rows: { num: number | string; score: number | string }[];
     if (this.pg) {
@@ -169,49 +234,141 @@ export class MemoryStore {
       )) as typeof rows;
     } else {
       const match = q.p(clean.map((t) => `"${t}"`).join(' OR '));
-      const where = this.filterSql(filters, q, 'e');
+      const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
+      // no row lookups per match: a soft delete removes the FTS row, so an unfiltered search needs no join at all, and
+      // a filtered one tests membership in the filtered set (read once from the live-row indexes; the unary + keeps
+      // SQLite from handing the IN list to FTS5 as a rowid constraint, which would run the MATCH once per rowid)
+      const scope = unfiltered ? '' : ` AND +"memory_fts".rowid IN (SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, q, 'e')})`;
       rows = (await this.ds.query(
-        `SELECT e."num" AS num, -bm25("memory_fts") AS score FROM "memory_fts" JOIN "memory_entries" e ON e."num" = "memory_fts".rowid
-         WHERE "memory_fts" MATCH ${match} AND ${where} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
+        `SELECT "memory_fts".rowid AS num, -bm25("memory_fts") AS score FROM "memory_fts"
+         WHERE "memory_fts" MATCH ${match}${scope} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
         q.values,
       )) as typeof rows;
     }
     return rows.map((r) => ({ num: Number(r.num), score: Number(r.score) }));
   }
 
-  /** Name of the vec0 KNN table of one model (SQLite). */
+  /**
+   * Limits the lexical candidate set (SQLite): keeps the query's rarest terms while their summed document frequency
+   * stays within `maxPostings` (the rarest term is always kept). FTS5 ranks every match of an OR query, so a term
+   * found in most of the store would cost a BM25 evaluation per document for the smallest idf of the query.
+   * Document frequencies come from `memory_fts_vocab`, looked up by each term's stem as `memory_fts`'s own tokenizer
+   * makes it (see ftsStems); a term the index does not know counts 0 (kept).
+   */
+  private async capPostings(terms: string[], maxPostings: number): Promise<string[]> {
+    const q = this.params();
+    const stems = this.ftsStems(terms);
+    const list = [...new Set(stems.values())].map((t) => q.p(t)).join(', ');
+    const rows = (await this.ds.query(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`, q.values)) as { term: string; doc: number }[];
+    const df = new Map(rows.map((r) => [r.term, Number(r.doc)]));
+    const ordered = [...terms].sort((a, b) => (df.get(stems.get(a)!) ?? 0) - (df.get(stems.get(b)!) ?? 0));
+    const kept: string[] = [];
+    let sum = 0;
+    for (const t of ordered) {
+      const n = df.get(stems.get(t)!) ?? 0;
+      if (kept.length > 0 && sum + n > maxPostings) break;
+      kept.push(t);
+      sum += n;
+    }
+    return kept;
+  }
+
+  /**
+   * Each term's index form under `memory_fts`'s tokenizer (porter over unicode61), computed by SQLite itself: the terms
+   * go through an FTS5 table with the same tokenizer on a private in-memory connection (microseconds; no stemmer of
+   * our own that could disagree with the index).
+   */
+  private ftsStems(terms: readonly string[]): Map<string, string> {
+    if (!this.tokenizer) {
+      const db = new Database(':memory:');
+      db.exec(`CREATE VIRTUAL TABLE t USING fts5(content, tokenize = 'porter unicode61 remove_diacritics 2'); CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance');`);
+      const insert = db.prepare('INSERT INTO t (rowid, content) VALUES (?, ?)');
+      const read = db.prepare('SELECT term, doc FROM v');
+      const clear = db.prepare('DELETE FROM t');
+      this.tokenizer = (words) =>
+        db.transaction(() => {
+          words.forEach((w, i) => insert.run(i + 1, w));
+          const out = new Map<string, string>();
+          for (const r of read.all() as { term: string; doc: number }[]) if (!out.has(words[r.doc - 1])) out.set(words[r.doc - 1], r.term);
+          clear.run();
+          return out;
+        })();
+    }
+    const stems = this.tokenizer(terms);
+    return new Map(terms.map((t) => [t, stems.get(t) ?? t]));
+  }
+
+  /** Name of the KNN table of one model: vec0 on SQLite, a pgvector table on PostgreSQL. */
   vecTableName(model: string, dim: number): string {
     return `memory_vec_${fnv1a32(model).toString(16)}_${dim}`;
   }
 
-  /** Creates the vec0 table of a model if needed (SQLite; cosine distance). */
+  /** DDL of a model's KNN table: vec0 (cosine) on SQLite; `vector(dim)` + HNSW (cosine ops) with pgvector. */
+  private vecTableDdl(name: string, dim: number): string[] {
+    const d = Math.trunc(dim);
+    if (!this.pg) {
+      return [
+        `CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${d}] distance_metric=cosine)`,
+        `CREATE TABLE IF NOT EXISTS "${bitsTableName(name)}" ("entryNum" INTEGER PRIMARY KEY, "bits" BLOB NOT NULL)`,
+      ];
+    }
+    return [
+      `CREATE TABLE IF NOT EXISTS "${name}" ("entryNum" bigint PRIMARY KEY, "embedding" vector(${d}) NOT NULL)`,
+      // pgvector's HNSW indexes up to 2,000 dimensions; above that the exact scan below still answers
+      ...(d <= 2000 ? [`CREATE INDEX IF NOT EXISTS "${name}_hnsw" ON "${name}" USING hnsw ("embedding" vector_cosine_ops)`] : []),
+    ];
+  }
+
+  /** Creates the KNN table of a model if needed (null on PostgreSQL without pgvector). */
   async ensureVecTable(model: string, dim: number): Promise<string | null> {
-    if (this.pg) return null;
+    if (this.pg && !this.pgvector) return null;
     const name = this.vecTableName(model, dim);
     if (!this.vecTables.has(name)) {
-      await this.ds.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${Math.trunc(dim)}] distance_metric=cosine)`);
+      const bits = bitsTableName(name);
+      const hadBits = !this.pg && ((await this.ds.query(`SELECT 1 FROM sqlite_master WHERE name = ?`, [bits])) as unknown[]).length > 0;
+      for (const sql of this.vecTableDdl(name, dim)) await this.ds.query(sql);
+      if (!this.pg && !hadBits) {
+        // a store from before the binary codes: derive them once from the stored vectors
+        await this.ds.query(
+          `INSERT OR IGNORE INTO "${bits}" ("entryNum", "bits") SELECT v."entryNum", vec_quantize_binary(v."vector") FROM "memory_vectors" v JOIN "memory_entries" e ON e."num" = v."entryNum"
+           WHERE v."model" = ? AND v."dim" = ? AND e."deletedAt" IS NULL`,
+          [model, Math.trunc(dim)],
+        );
+      }
       this.vecTables.add(name);
     }
     return name;
   }
 
-  /** Like ensureVecTable, inside a transaction (SQLite allows the DDL there). */
+  /** Like ensureVecTable, inside a transaction (both dialects allow the DDL there). */
   async ensureVecTableInTx(m: EntityManager, model: string, dim: number): Promise<void> {
-    if (this.pg) return;
+    if (this.pg && !this.pgvector) return;
     const name = this.vecTableName(model, dim);
     if (this.vecTables.has(name)) return;
-    await m.query(`CREATE VIRTUAL TABLE IF NOT EXISTS "${name}" USING vec0(embedding float[${Math.trunc(dim)}] distance_metric=cosine)`);
+    for (const sql of this.vecTableDdl(name, dim)) await m.query(sql);
   }
 
   private async listVecTables(m: EntityManager): Promise<string[]> {
-    const rows = (await m.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'memory_vec_%' AND sql LIKE '%vec0%'`)) as { name: string }[];
+    if (this.pg) {
+      const rows = (await m.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'memory\\_vec\\_%'`)) as { name: string }[];
+      return rows.map((r) => r.name);
+    }
+    const rows = (await m.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'memory_vec_%' AND (sql LIKE '%vec0%' OR name LIKE '%_bits')`)) as { name: string }[];
     return rows.map((r) => r.name);
+  }
+
+  /** Empties a model's KNN table (and on SQLite its binary codes); re-embedding drops the model's vectors first. */
+  async clearVecTable(m: EntityManager, model: string, dim: number): Promise<void> {
+    if (this.pg && !this.pgvector) return;
+    const t = this.vecTableName(model, dim);
+    const tables = await this.listVecTables(m);
+    for (const name of [t, bitsTableName(t)]) if (tables.includes(name)) await m.query(`DELETE FROM "${name}"`);
   }
 
   /** Writes vectors of one model (idempotent: an existing (entry, model) vector is kept). Skips deleted entries. */
   async insertVectors(m: EntityManager, model: string, dim: number, items: { num: number; vector: Float32Array }[], at: string): Promise<number> {
     let written = 0;
-    const table = this.pg ? null : this.vecTableName(model, dim);
+    const table = this.pg && !this.pgvector ? null : this.vecTableName(model, dim);
     for (const it of items) {
       const q = this.params();
       const rows = (await m.query(
@@ -223,39 +380,54 @@ export class MemoryStore {
       )) as unknown[];
       if (rows.length === 0) continue;
       written++;
-      if (table) await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [vectorToBytes(it.vector)]);
+      if (table && this.pg) await m.query(`INSERT INTO "${table}" ("entryNum", "embedding") VALUES ($1, $2::vector) ON CONFLICT DO NOTHING`, [it.num, pgVectorLiteral(it.vector)]);
+      else if (table) {
+        const bytes = vectorToBytes(it.vector);
+        await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [bytes]);
+        await m.query(`INSERT OR IGNORE INTO "${bitsTableName(table)}" ("entryNum", "bits") VALUES (${Math.trunc(it.num)}, vec_quantize_binary(?))`, [bytes]);
+      }
     }
     return written;
   }
 
   /**
    * Nearest live entries to `query` among vectors of `model`, after filters: (num, cosine similarity), best first.
-   * SQLite without filters: vec0 KNN (`MATCH ... AND k = ?`). With filters: an exact scan of the filtered set with
-   * sqlite-vec's `vec_distance_cosine` (the filter shrinks the set first). PostgreSQL (no pgvector here): reads the
-   * filtered set's vectors and scans them in process.
+   * SQLite: a coarse pass over the filtered set's binary codes (sign bits, `vec_distance_hamming`; 48 bytes per 384-d
+   * vector instead of 1,536), then sqlite-vec's exact `vec_distance_cosine` on the best RESCORE_CANDIDATES (so a
+   * filtered set of at most that many is ranked exactly). The vec0 table is kept in step for KNN by other readers. PostgreSQL with pgvector: HNSW KNN
+   * (`<=>`, cosine distance), over-fetching when filtered, with the exact scan as the fallback when the filter keeps
+   * fewer than `limit` of the approximate candidates. PostgreSQL without pgvector: reads the filtered set's vectors
+   * and scans them in process.
    */
   async nearest(model: string, query: Float32Array, filters: MemoryFilters, limit: number): Promise<{ num: number; cosine: number }[]> {
     const k = Math.trunc(limit);
     const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
     if (!this.pg) {
-      if (unfiltered) {
-        const table = await this.ensureVecTable(model, query.length);
-        const rows = (await this.ds.query(`SELECT rowid AS num, distance FROM "${table}" WHERE embedding MATCH ? AND k = ${k} ORDER BY distance`, [
-          vectorToBytes(query),
-        ])) as { num: number; distance: number | null }[];
-        return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
-      }
+      const table = await this.ensureVecTable(model, query.length);
       const q = this.params();
-      const vec = q.p(vectorToBytes(query));
-      const mdl = q.p(model);
+      const bytes = vectorToBytes(query);
+      // `?` placeholders bind in text order: filters, then the query's bits, then the query vector and model
       const where = this.filterSql(filters, q, 'e');
+      const qbits = q.p(bytes);
+      const vec = q.p(bytes);
+      const mdl = q.p(model);
+      const coarse = Math.max(RESCORE_CANDIDATES, 4 * k);
       const rows = (await this.ds.query(
-        // CROSS JOIN keeps the filtered entries (by their indexes) as the outer loop: only their vectors are read
-        `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_entries" e CROSS JOIN "memory_vectors" v
-         WHERE v."entryNum" = e."num" AND v."model" = ${mdl} AND ${where} ORDER BY distance LIMIT ${k}`,
+        // coarse pass: Hamming distance of the sign bits (48 bytes per 384-d vector) over the filtered set, driven from
+        // the entries' indexes; then the exact cosine of the best `coarse` (a filtered set that small is ranked exactly)
+        `WITH c AS (
+           SELECT b."entryNum" AS num FROM "memory_entries" e CROSS JOIN "${bitsTableName(table!)}" b
+           WHERE b."entryNum" = e."num" AND ${where} ORDER BY vec_distance_hamming(vec_bit(b."bits"), vec_quantize_binary(${qbits})) LIMIT ${coarse}
+         )
+         SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM c CROSS JOIN "memory_vectors" v
+         WHERE v."entryNum" = c.num AND v."model" = ${mdl} ORDER BY distance LIMIT ${k}`,
         q.values,
       )) as { num: number; distance: number | null }[];
       return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
+    }
+    if (this.pgvector && query.length <= 2000) {
+      const hits = await this.pgvectorKnn(model, query, filters, k, unfiltered);
+      if (hits !== null) return hits;
     }
     const q = this.params();
     const mdl = q.p(model);
@@ -267,6 +439,31 @@ export class MemoryStore {
     const scored = rows.map((r) => ({ num: Number(r.num), cosine: dot(query, bytesToVector(r.vector)) }));
     scored.sort((a, b) => b.cosine - a.cosine);
     return scored.slice(0, k);
+  }
+
+  /**
+   * pgvector HNSW KNN: `fetch` = k (unfiltered) or 10 x k (filtered, at most 1,000) approximate neighbours, then the
+   * filters. `hnsw.ef_search` is raised to `fetch` for this query (the default 40 would cap the candidates).
+   * @returns null when the filters kept fewer than k candidates (the caller scans the filtered set exactly).
+   */
+  private async pgvectorKnn(model: string, query: Float32Array, filters: MemoryFilters, k: number, unfiltered: boolean): Promise<{ num: number; cosine: number }[] | null> {
+    const table = await this.ensureVecTable(model, query.length);
+    if (!table) return null;
+    const fetch = unfiltered ? k : Math.min(1000, k * 10);
+    const q = this.params();
+    const vec = q.p(pgVectorLiteral(query));
+    const where = this.filterSql(filters, q, 'e');
+    const rows = await this.ds.transaction(async (m) => {
+      await m.query(`SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, fetch))}`);
+      return (await m.query(
+        `SELECT x."entryNum" AS num, x.distance FROM (
+           SELECT "entryNum", "embedding" <=> ${vec}::vector AS distance FROM "${table}" ORDER BY "embedding" <=> ${vec}::vector LIMIT ${fetch}
+         ) x JOIN "memory_entries" e ON e."num" = x."entryNum" WHERE ${where} ORDER BY x.distance LIMIT ${k}`,
+        q.values,
+      )) as { num: number | string; distance: number | string }[];
+    });
+    if (!unfiltered && rows.length < k) return null;
+    return rows.map((r) => ({ num: Number(r.num), cosine: 1 - Number(r.distance) }));
   }
 
   /** Previous and next live entry (by num) of the same session for each of `nums`. */
@@ -311,6 +508,16 @@ export class MemoryStore {
     const rows = (await this.ds.query(`SELECT DISTINCT "source" FROM "memory_entries" WHERE "deletedAt" IS NULL LIMIT 1000`)) as { source: string }[];
     return rows.map((r) => r.source.toLowerCase()).filter((s) => /^[a-z0-9]+$/.test(s));
   }
+}
+
+/** The binary-code table beside a model's vec0 table (SQLite): sign bits of each vector, for the coarse pass. */
+function bitsTableName(vecTable: string): string {
+  return `${vecTable}_bits`;
+}
+
+/** A vector as pgvector's text input (`[0.1,0.2,...]`). */
+export function pgVectorLiteral(v: Float32Array): string {
+  return `[${Array.from(v, (x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

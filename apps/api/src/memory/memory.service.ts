@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventLogReader } from '../event-log/event-log.reader';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { buildContextBlock } from './memory-context';
@@ -96,6 +97,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly ds: DataSource,
     private readonly events: EventLogWriter,
+    private readonly reader: EventLogReader,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.db = new MemoryStore(ds);
@@ -105,6 +107,8 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    await this.db.init((msg) => this.logger.warn(msg));
+    this.logger.log(`vector index: ${this.db.vectorIndex}`);
     await this.refreshSources();
     this.sourcesTimer = setInterval(() => void this.refreshSources().catch(() => undefined), 30_000);
     this.sourcesTimer.unref?.();
@@ -295,10 +299,10 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
         if (!seeds.has(v.next)) nb.set(v.next, { ...back, prev: num });
       }
     }
-    const rows = await this.db.byNums([...allNums], filters);
-    const byNum = new Map(rows.map((r) => [Number(r.num), r]));
+    const rows = await this.db.candidateRows([...allNums], filters);
+    const kept = new Set(rows.map((r) => r.num));
     const candidates: Candidate[] = rows.map((r) => {
-      const n = Number(r.num);
+      const n = r.num;
       const links = nb.get(n);
       return {
         num: n,
@@ -306,13 +310,16 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
         source: r.source,
         bm25: bm25.get(n) ?? 0,
         cosine: cos.get(n) ?? 0,
-        prev: links?.prev !== undefined && links.prev !== null && byNum.has(links.prev) ? links.prev : null,
-        next: links?.next !== undefined && links.next !== null && byNum.has(links.next) ? links.next : null,
+        prev: links?.prev !== undefined && links.prev !== null && kept.has(links.prev) ? links.prev : null,
+        next: links?.next !== undefined && links.next !== null && kept.has(links.next) ? links.next : null,
       };
     });
     const ranked = fuse(candidates, parsed.namedSources, this.weights, mode).slice(0, limit);
+    // full rows (content, metadata) only for the hits returned
+    const byNum = new Map((await this.db.byNums(ranked.map((r) => r.num), filters)).map((r) => [Number(r.num), r]));
     const models = await this.db.modelsOf(ranked.map((r) => r.num));
-    const hits: MemorySearchHit[] = ranked.map((r) => ({
+    // (an entry deleted since the candidates were read is left out)
+    const hits: MemorySearchHit[] = ranked.filter((r) => byNum.has(r.num)).map((r) => ({
       entry: toDto(byNum.get(r.num)!, models.get(r.num) ?? []),
       score: r.score,
       components: r.components,
@@ -345,7 +352,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * A prompt context block: personal facts (subject `operator`, currently valid) first, then search hits, each with
-   * provenance `[entry id · source · date]`, within `maxTokens` counted by gpt-tokenizer (headers and separators
+   * provenance `[entry id · source · date]` (facts not valid now are left out), within `maxTokens` counted by gpt-tokenizer (headers and separators
    * included); a hit that does not fit is skipped and shorter ones are still tried.
    * @throws AppError memory/invalid_max_tokens (400), memory/invalid_filter (400).
    */
@@ -357,9 +364,13 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     const res = await this.search(query, { filters: opts.filters, limit: 30 });
     const pinned = await this.currentFacts(PERSONAL_SUBJECT);
     const pinnedIds = new Set(pinned.map((p) => p.id));
+    const now = nowIso();
+    // a fact that is not true now (superseded, or not yet valid) would contradict the current one: history stays in
+    // search and facts/history, never in a prompt
+    const validNow = (e: MemoryEntryDto) => e.type !== 'fact' || ((e.validFrom === null || e.validFrom <= now) && (e.validTo === null || e.validTo > now));
     const block = buildContextBlock(
       pinned,
-      res.hits.map((h) => h.entry).filter((e) => !pinnedIds.has(e.id)),
+      res.hits.map((h) => h.entry).filter((e) => !pinnedIds.has(e.id) && validNow(e)),
       maxTokens,
     );
     return { ...block, maxTokens, mode: res.mode };
@@ -459,8 +470,9 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     return rows.map((r) => toDto(r));
   }
 
-  /** Entry counts, embedded share, embedder status and queue lag. */
+  /** Entry counts, embedded share, embedder status and queue lag, with the event-log head seq read before them. */
   async stats(): Promise<MemoryStatsDto> {
+    const headSeq = await this.reader.getHeadSeq();
     const byTypeRows = (await this.ds.query(`SELECT "type", COUNT(*) AS n FROM "memory_entries" WHERE "deletedAt" IS NULL GROUP BY "type"`)) as { type: MemoryEntryType; n: string | number }[];
     const byType = Object.fromEntries(MEMORY_ENTRY_TYPES.map((t) => [t, 0])) as Record<MemoryEntryType, number>;
     let total = 0;
@@ -485,6 +497,9 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
       embedder: this.worker.status(),
       vectorsByModel,
       reindex: r ? { running: true, model: r.model, done: r.done, total: r.total } : null,
+      vectorIndex: this.db.vectorIndex,
+      headSeq,
+      epoch: this.reader.epoch,
     };
   }
 
@@ -498,11 +513,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     await this.events.write(async (tx) => {
       const q = this.db.params();
       await tx.manager.query(`DELETE FROM "memory_vectors" WHERE "model" = ${q.p(model)}`, q.values);
-      if (!this.db.pg) {
-        const t = this.db.vecTableName(model, this.embedder.dimension);
-        const exists = (await tx.manager.query(`SELECT name FROM sqlite_master WHERE name = ?`, [t])) as unknown[];
-        if (exists.length > 0) await tx.manager.query(`DELETE FROM "${t}"`);
-      }
+      await this.db.clearVecTable(tx.manager, model, this.embedder.dimension);
     });
     const total = await this.db.countPending(model);
     await this.worker.beginReindex(total);

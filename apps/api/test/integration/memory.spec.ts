@@ -107,6 +107,12 @@ describe.each(databaseKinds())('memory API (%s)', (db) => {
     expect(ctx.body.items[0]).toMatchObject({ entryId: b.body.id, pinned: true });
     expect(ctx.body.text).toContain('Porto');
     expect(ctx.body.text).not.toContain('Lisbon');
+    // a query that matches the superseded version still gets only the current one (no contradicting history in a prompt)
+    const stale = await post('/api/memory/context', { query: 'operator lives in Lisbon', maxTokens: 400 }).expect(200);
+    expect(stale.body.text).toContain('Porto');
+    expect(stale.body.text).not.toContain('Lisbon');
+    const searched = await post('/api/memory/search', { query: 'operator lives in Lisbon' }).expect(200);
+    expect(searched.body.hits.map((h: { entry: { id: string } }) => h.entry.id)).toContain(a.body.id);
     expect(ctx.body.tokens).toBeLessThanOrEqual(400);
     const ev = await request(t.url).get('/api/events').query({ type: 'memory.fact_superseded' }).set(auth()).expect(200);
     const items = (ev.body.items ?? ev.body.events ?? ev.body) as { data: Record<string, unknown> }[];
@@ -126,6 +132,10 @@ describe.each(databaseKinds())('memory API (%s)', (db) => {
   it('stats and reindex: re-embeds everything with progress events, search keeps serving', async () => {
     await waitFor(async () => (await request(t.url).get('/api/memory/stats').set(auth())).body.queueLag === 0);
     const st = await request(t.url).get('/api/memory/stats').set(auth()).expect(200);
+    expect(st.body.headSeq).toBeGreaterThan(0); // the memory channel baseline for the page
+    expect(typeof st.body.epoch).toBe('string');
+    // this machine's PostgreSQL has no pgvector: the exact scan serves (docker-compose's pgvector image gets HNSW)
+    expect(st.body.vectorIndex).toBe(db === 'sqlite' ? 'sqlite-vec' : 'brute-force');
     expect(st.body).toMatchObject({ embeddedShare: 1, queueLag: 0, embedder: { kind: 'fallback', dimension: 384, state: 'ok' } });
     expect(st.body.byType.fact).toBe(2);
     const r = await post('/api/memory/reindex', {}).expect(202);

@@ -10,6 +10,7 @@ import { AgentPage } from '../pages/AgentPage';
 import { EventsPage } from '../pages/EventsPage';
 import { LivePage } from '../pages/LivePage';
 import { LoginPage } from '../pages/LoginPage';
+import { MemoryPage } from '../pages/MemoryPage';
 import { MobilePage } from '../pages/MobilePage';
 import { QuestionsPage } from '../pages/QuestionsPage';
 import { RouterPage } from '../pages/RouterPage';
@@ -56,6 +57,7 @@ export function App() {
                 <Route path="/events" element={<EventsPage />} />
                 <Route path="/questions" element={<QuestionsPage />} />
                 <Route path="/router" element={<RouterPage />} />
+                <Route path="/memory" element={<MemoryPage />} />
                 <Route path="/upgrades" element={<UpgradesPage />} />
                 <Route path="/upgrades/:id" element={<UpgradesPage />} />
                 <Route path="/tasks/:id" element={<TaskPage />} />

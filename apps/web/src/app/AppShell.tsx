@@ -14,6 +14,7 @@ const NAV = [
   { to: '/events', label: 'Events' },
   { to: '/questions', label: 'Questions' },
   { to: '/router', label: 'Router' },
+  { to: '/memory', label: 'Memory' },
   { to: '/upgrades', label: 'Upgrades' },
   { to: '/settings', label: 'Settings' },
   { to: '/m', label: 'Phone view' },

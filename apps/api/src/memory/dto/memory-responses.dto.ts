@@ -92,6 +92,9 @@ export class MemoryStatsResponseDto implements MemoryStatsDto {
   @ApiProperty({ type: MemoryEmbedderStatusDto }) embedder: MemoryEmbedderStatusDto;
   @ApiProperty({ type: Object }) vectorsByModel: Record<string, number>;
   @ApiPropertyOptional({ type: Object, nullable: true }) reindex: { running: boolean; model: string; done: number; total: number } | null;
+  @ApiProperty({ enum: ['sqlite-vec', 'pgvector-hnsw', 'brute-force'] }) vectorIndex: 'sqlite-vec' | 'pgvector-hnsw' | 'brute-force';
+  @ApiProperty({ example: 1234, description: 'Event-log head seq read before the counts (memory channel baseline)' }) headSeq: number;
+  @ApiProperty({ description: 'Event-log epoch' }) epoch: string;
 }
 
 export class MemoryReindexResponseDto {

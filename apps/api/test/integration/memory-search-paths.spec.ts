@@ -1,0 +1,75 @@
+import { DataSource } from 'typeorm';
+import { MemoryService } from '../../src/memory/memory.service';
+import { RESCORE_CANDIDATES } from '../../src/memory/memory-store';
+import { databaseKinds, startTestApp, type TestApp } from '../support/test-app';
+
+/** Deterministic unit vectors (LCG), `dim` floats. */
+function vectors(n: number, dim: number, seed = 7): number[][] {
+  let s = seed >>> 0;
+  const r = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+  return Array.from({ length: n }, () => {
+    const v = Array.from({ length: dim }, r);
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+
+const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+/**
+ * The fast search paths (issue 9 section 5) on both databases: the vector coarse pass (sign bits + exact rescoring on
+ * SQLite, the exact scan on PostgreSQL without pgvector) ranks a filtered set of at most RESCORE_CANDIDATES exactly
+ * and skips deleted entries; the lexical candidate cap keeps the query's rarest terms (by document frequency, with
+ * FTS5's own stemming on SQLite).
+ */
+describe.each(databaseKinds())('memory search paths (%s)', (db) => {
+  let t: TestApp;
+  let mem: MemoryService;
+
+  beforeAll(async () => {
+    t = await startTestApp({}, db);
+    mem = t.app.get(MemoryService);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('vector search over a filtered set ranks it exactly (same order as a brute-force cosine) and skips deleted entries', async () => {
+    const dim = mem.embedder.dimension;
+    const vs = vectors(400, dim);
+    const stored = await mem.storeMany(vs.map((v, i) => ({ content: `vector entry ${i}`, agentId: i % 2 === 0 ? 'vec-even' : 'vec-odd', embedding: v })));
+    expect(200).toBeLessThanOrEqual(RESCORE_CANDIDATES);
+    const [q] = vectors(1, dim, 99);
+    const expected = stored
+      .map((e, i) => ({ id: e.id, agentId: e.agentId, cos: cosine(q, vs[i]) }))
+      .filter((e) => e.agentId === 'vec-even')
+      .sort((a, b) => b.cos - a.cos);
+    await mem.delete(expected[0].id); // the best one is deleted: it must not come back
+    const ids = new Map(stored.map((e) => [e.id, e]));
+    const rows = (await t.app.get(DataSource).query(`SELECT "num", "id" FROM "memory_entries" WHERE "agentId" = 'vec-even'`)) as { num: number | string; id: string }[];
+    const idOf = new Map(rows.map((r) => [Number(r.num), r.id]));
+    const got = await mem.db.nearest(mem.embedder.model, Float32Array.from(q), { agentId: 'vec-even' }, 20);
+    expect(got.map((g) => idOf.get(g.num))).toEqual(expected.slice(1, 21).map((e) => e.id));
+    for (const [i, g] of got.entries()) expect(g.cosine).toBeCloseTo(expected[i + 1].cos, 4);
+    expect(ids.size).toBe(400);
+  });
+
+  it('the lexical cap keeps the rarest terms and drops a term found in most of the store', async () => {
+    const common = Array.from({ length: 60 }, (_, i) => ({ content: `zebracommon walking note ${i}`, source: 'caps' }));
+    await mem.storeMany([...common, { content: 'zebracommon okapirare sighting', source: 'caps' }, { content: 'okapirare running alone', source: 'caps' }]);
+    const numsOf = async (terms: string[], cap: number) => (await mem.db.lexical(terms, { source: 'caps' }, 100, cap)).length;
+    // without a tight cap both terms count: every entry with either term is a candidate
+    expect(await numsOf(['zebracommon', 'okapirare'], 10_000)).toBe(62);
+    if (db === 'sqlite') {
+      // capped at 10 postings: the common term (61 documents) is dropped, the rare one (2) kept
+      expect(await numsOf(['zebracommon', 'okapirare'], 10)).toBe(2);
+      // stems as the index has them: `runs` finds `running` (porter), and its frequency is known (not counted 0)
+      expect(await numsOf(['runs', 'zebracommon'], 10)).toBe(1);
+      // one term is always kept, whatever its frequency
+      expect(await numsOf(['zebracommon'], 1)).toBe(61);
+    }
+  });
+});
