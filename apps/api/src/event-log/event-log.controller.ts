@@ -10,7 +10,7 @@ import { eventLogError } from './event-log.errors';
 import { EventChainVerifier } from './hash-chain/event-chain.verifier';
 import { EventEnvelopeDto, EventPageDto, EventQueryDto, EventSummaryDto, ExportQueryDto, IngestEventDto, SummaryQueryDto } from './dto/event.dto';
 import { ChainVerificationDto, VerifyQueryDto } from './dto/verify.dto';
-import { EventLogReader } from './event-log.reader';
+import { EventLogReader, REST_PAGE_MAX_BYTES } from './event-log.reader';
 import { EventLogWriter } from './event-log.writer';
 import type { EventFilter } from './event-log.types';
 
@@ -41,14 +41,18 @@ export class EventLogController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List events with filters and seq cursor paging (newest first; oldest first with `after`)' })
+  @ApiOperation({
+    summary: 'List events with filters and seq cursor paging (newest first; oldest first with `after`)',
+    description: 'A page holds at most `limit` events and about 4 MB of event data; `nextCursor` (a seq) continues it.',
+  })
   @ApiOkResponse({ type: EventPageDto })
   @ApiErrors(400, 401)
   async list(@Query() q: EventQueryDto, @CurrentPrincipal() p: Principal): Promise<EventPage> {
     const headSeq = await this.reader.getHeadSeq();
     const limit = q.limit ?? 100;
-    const items = await this.reader.find(toFilter(q, p), limit);
-    const nextCursor = items.length === limit ? items[items.length - 1].seq : null;
+    // bounded in bytes too: a page of large events stops early and nextCursor continues it
+    const { items, truncated } = await this.reader.findBounded(toFilter(q, p), limit, REST_PAGE_MAX_BYTES);
+    const nextCursor = items.length > 0 && (items.length === limit || truncated) ? items[items.length - 1].seq : null;
     return { items, headSeq, epoch: this.reader.epoch, nextCursor };
   }
 

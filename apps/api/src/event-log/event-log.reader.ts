@@ -9,6 +9,13 @@ import type { EventFilter } from './event-log.types';
  * The read side of the event spine: head seq, epoch, one event, filtered pages, streaming iteration, summaries.
  * Every read goes to the database (never to a cache of this instance), so any instance answers the same.
  */
+/** Bytes of event data one page of `iterate` may hold (exports, replays, the log tail): 1 MB. */
+export const PAGE_MAX_BYTES = 1_000_000;
+/** Bytes of event data one REST page (`GET /api/events`) may carry: 4 MB; `nextCursor` continues it. */
+export const REST_PAGE_MAX_BYTES = 4_000_000;
+/** Estimate of a row's size besides `data` (ids, type, source, timestamps, hash), in bytes. */
+const ROW_OVERHEAD_BYTES = 300;
+
 @Injectable()
 export class EventLogReader implements OnModuleInit {
   private readonly sql: SqlDialect;
@@ -77,14 +84,53 @@ export class EventLogReader implements OnModuleInit {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Streams every event matching `filter` in seq order, `pageSize` rows per query. */
-  async *iterate(filter: EventFilter, pageSize = 1000): AsyncGenerator<EventEnvelope> {
+  /**
+   * Like `find`, but the page also stops before its event data passes `maxBytes` (UTF-16 length of the stored JSON,
+   * plus ~300 bytes per row for the other columns; the first row is always included, so a page is never empty while
+   * rows remain). Two queries: row sizes first (no data read), then exactly the chosen rows by seq range, so a page
+   * of large events never holds more than about `maxBytes` in memory. `truncated` says the byte bound cut the page
+   * (more rows may follow even though fewer than `limit` came back).
+   */
+  async findBounded(filter: EventFilter, limit: number, maxBytes: number, order?: 'asc' | 'desc'): Promise<{ items: EventEnvelope[]; truncated: boolean }> {
+    const { where, params } = this.buildWhere(filter);
+    const dir = order ?? (filter.after !== undefined && filter.before === undefined ? 'asc' : 'desc');
+    const lim = Math.max(1, Math.min(5000, Math.floor(limit)));
+    const size = this.sql.isPg ? 'octet_length(data::text)' : 'length(data)';
+    const sizes: { seq: number | string; n: number | string | null }[] = await this.dataSource.query(
+      `SELECT seq, ${size} AS n FROM event_log ${where} ORDER BY seq ${dir.toUpperCase()} LIMIT ${lim}`,
+      params,
+    );
+    if (sizes.length === 0) return { items: [], truncated: false };
+    let k = 0;
+    let bytes = 0;
+    for (; k < sizes.length; k++) {
+      const n = Number(sizes[k].n ?? 0) + ROW_OVERHEAD_BYTES;
+      if (k > 0 && bytes + n > maxBytes) break;
+      bytes += n;
+    }
+    const first = Number(sizes[0].seq);
+    const last = Number(sizes[k - 1].seq);
+    const [lo, hi] = dir === 'asc' ? [first, last] : [last, first];
+    const range: EventFilter = {
+      ...filter,
+      after: Math.max(filter.after ?? lo - 1, lo - 1),
+      before: Math.min(filter.before ?? hi + 1, hi + 1),
+    };
+    const items = await this.find(range, k, dir);
+    return { items, truncated: k < sizes.length };
+  }
+
+  /**
+   * Streams every event matching `filter` in seq order, pages of at most `pageSize` rows and about `maxBytes` of
+   * event data (`findBounded`), so an export or a replay of large events holds one bounded page at a time.
+   */
+  async *iterate(filter: EventFilter, pageSize = 1000, maxBytes = PAGE_MAX_BYTES): AsyncGenerator<EventEnvelope> {
     let after = filter.after ?? 0;
     for (;;) {
-      const page = await this.find({ ...filter, after }, pageSize, 'asc');
-      for (const e of page) yield e;
-      if (page.length < pageSize) return;
-      after = page[page.length - 1].seq;
+      const { items, truncated } = await this.findBounded({ ...filter, after }, pageSize, maxBytes, 'asc');
+      for (const e of items) yield e;
+      if (items.length === 0 || (items.length < pageSize && !truncated)) return;
+      after = items[items.length - 1].seq;
     }
   }
 

@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { EventEnvelope } from '@app/contracts';
-import type { EventLogReader } from '../event-log/event-log.reader';
+import { PAGE_MAX_BYTES, type EventLogReader } from '../event-log/event-log.reader';
 
-/** Events read per query while catching up with the head (a page is handed on as one batch). */
+/** Events read per query while catching up with the head (a page is handed on as one batch; also <= 1 MB of data). */
 export const TAIL_PAGE_SIZE = 1000;
 
 /**
@@ -66,11 +66,11 @@ export class LogTailer {
       do {
         this.again = false;
         for (;;) {
-          const page = await this.reader.find({ after: this.delivered }, this.pageSize, 'asc');
+          const { items: page, truncated } = await this.reader.findBounded({ after: this.delivered }, this.pageSize, PAGE_MAX_BYTES, 'asc');
           if (this.stopped || page.length === 0) break;
           this.delivered = page[page.length - 1].seq;
           this.deliver(page);
-          if (page.length < this.pageSize) break;
+          if (page.length < this.pageSize && !truncated) break;
         }
       } while (this.again && !this.stopped);
     } catch (err) {
