@@ -65,8 +65,11 @@ export interface SystemEventData {
 export interface CoreEventDataMap {
   'task.created': { description: string; createdBy: string };
   'task.bidding': { closesAt: string; windowMs: number };
-  /** `bidSats` null for a direct assignment. */
-  'task.assigned': { bidSats: number | null; direct: boolean };
+  /**
+   * `bidSats` null for a direct assignment. `by` and `reassignedFrom` (the previous assignee or null) when an operator
+   * assigned it (`POST /api/tasks/:id/assign`).
+   */
+  'task.assigned': { bidSats: number | null; direct: boolean; by?: string; reassignedFrom?: string | null };
   'task.started': EmptyData;
   /** `fraction` 0..1 or null. */
   'task.progress': { message: string; fraction: number | null };
@@ -84,7 +87,8 @@ export interface CoreEventDataMap {
   'bid.submitted': { bidSats: number; bidId: string };
   /** `code` the swarm error code of the refusal (the HTTP answer is the 409). */
   'bid.rejected': { reason: string; bidSats: number; code: string };
-  'auction.closed': { winnerAgentId: string | null; winningBidSats: number | null; bidCount: number; closesAt: string };
+  /** `assignedBy` when an operator closed it early by assigning the task. */
+  'auction.closed': { winnerAgentId: string | null; winningBidSats: number | null; bidCount: number; closesAt: string; assignedBy?: string };
   /** `fromAgentId` null from an operator. */
   'message.sent': { messageId: string; fromAgentId: string | null; toAgentId: string; bodyPreview: string; by: string };
   'message.delivered': { messageId: string; fromAgentId: string | null; toAgentId: string };

@@ -80,6 +80,11 @@ export interface CreateTaskRequest {
   auctionWindowMs?: number;
 }
 
+/** `POST /api/tasks/:id/assign`: an operator assigns a bidding (auction still open) or assigned (not started) task. */
+export interface AssignTaskRequest {
+  agentId: string;
+}
+
 export interface SubmitBidRequest {
   bidSats: number;
 }

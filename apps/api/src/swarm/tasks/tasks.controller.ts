@@ -4,6 +4,7 @@ import type { BidDto, ListResponse, Principal, TaskDetailDto, TaskDto } from '@a
 import { ApiErrors } from '../../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import {
+  AssignTaskDto,
   BidResponseDto,
   CancelTaskDto,
   CompleteTaskDto,
@@ -104,6 +105,21 @@ export class TasksController {
   @ApiErrors(400, 401, 403, 404, 409)
   fail(@Param('id', IdParamPipe) id: string, @Body() body: FailTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
     return this.tasks.fail(id, actorFrom(p), body.reason);
+  }
+
+  @Post(':id/assign')
+  @HttpCode(200)
+  @Roles('operator')
+  @ApiOperation({
+    summary: 'Assign a task to an agent (operators): mid-auction (closes the auction now) or reassign before it started',
+    description:
+      'From bidding: the auction closes at once (auction.closed {assignedBy}); the agent\'s bid wins if it bid, else the assignment is direct (no payout). ' +
+      'From assigned (not started): the previous agent is released and its payout hold voided. 409 when running, finished, or already assigned to that agent.',
+  })
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  assign(@Param('id', IdParamPipe) id: string, @Body() body: AssignTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    return this.tasks.assign(id, body.agentId, actorFrom(p));
   }
 
   @Post(':id/cancel')
