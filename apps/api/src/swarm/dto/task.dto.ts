@@ -9,6 +9,7 @@ import {
   type CancelTaskRequest,
   type CompleteTaskRequest,
   type CreateTaskRequest,
+  type CreateTaskResponse,
   type FailTaskRequest,
   type ListResponse,
   type SubmitBidRequest,
@@ -95,6 +96,11 @@ export class TaskResponseDto implements TaskDto {
   @ApiProperty({ nullable: true, type: String }) startedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) completedAt: string | null;
   @ApiProperty() updatedAt: string;
+}
+
+export class CreateTaskResponseDto extends TaskResponseDto implements CreateTaskResponse {
+  @ApiProperty({ nullable: true, type: String, description: 'Set when no agent able to do the task is available now (the task is created anyway)' })
+  warning: string | null;
 }
 
 export class BidResponseDto implements BidDto {

@@ -1,12 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { BidDto, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
+import type { BidDto, CreateTaskResponse, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
 import { ApiErrors } from '../../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import {
   AssignTaskDto,
   BidResponseDto,
   CancelTaskDto,
+  CreateTaskResponseDto,
   CompleteTaskDto,
   CreateTaskDto,
   FailTaskDto,
@@ -19,6 +20,7 @@ import {
 } from '../dto/task.dto';
 import { IdParamPipe } from '../../common/pipes/id-param.pipe';
 import { actorFrom, requireAgentId } from '../swarm.types';
+import { AgentsService } from '../agents/agents.service';
 import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')
@@ -26,7 +28,10 @@ import { TasksService } from './tasks.service';
 @ApiCookieAuth()
 @Controller('api/tasks')
 export class TasksController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly agents: AgentsService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Tasks newest first, filtered by status / assigned agent' })
@@ -48,12 +53,15 @@ export class TasksController {
   @Roles('operator', 'agent')
   @ApiOperation({
     summary: 'Post a task: opens an auction (task.created, task.bidding), or assigns directly with agentId',
-    description: 'Auction window: auctionWindowMs (100..3,600,000) or AUCTION_WINDOW_MS. Lowest bid wins; ties go to the earliest bid.',
+    description:
+      'Auction window: auctionWindowMs (100..3,600,000) or AUCTION_WINDOW_MS. Lowest bid wins; ties go to the earliest bid. ' +
+      '`warning` says when no agent able to do the task is available now (none online, or only personas without an LLM provider); the task is created anyway.',
   })
-  @ApiCreatedResponse({ type: TaskResponseDto })
+  @ApiCreatedResponse({ type: CreateTaskResponseDto })
   @ApiErrors(400, 401, 403, 404)
-  create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
-    return this.tasks.create(body, actorFrom(p));
+  async create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<CreateTaskResponse> {
+    const task = await this.tasks.create(body, actorFrom(p));
+    return { ...task, warning: await this.agents.capacityWarning(body.agentId) };
   }
 
   @Post(':id/bids')
