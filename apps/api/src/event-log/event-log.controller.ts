@@ -14,12 +14,15 @@ import { EventLogReader } from './event-log.reader';
 import { EventLogWriter } from './event-log.writer';
 import type { EventFilter } from './event-log.types';
 
-function toFilter(q: EventQueryDto, principal: Principal): EventFilter {
+/** The reader's filter of a query: a short task id is resolved to the one task it names (exact match otherwise). */
+async function toFilter(q: EventQueryDto, principal: Principal, reader: EventLogReader): Promise<EventFilter> {
+  const taskId = q.taskId === undefined ? undefined : ((await reader.resolveTaskIdPrefix(q.taskId)) ?? q.taskId);
   return {
     types: q.type,
+    excludeTypes: q.excludeType,
     source: q.source,
     agentId: q.agentId,
-    taskId: q.taskId,
+    taskId,
     channels: q.channel ? [q.channel] : undefined,
     excludeChannels: hiddenChannels(principal),
     from: q.from,
@@ -41,13 +44,16 @@ export class EventLogController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List events with filters and seq cursor paging (newest first; oldest first with `after`)' })
+  @ApiOperation({
+    summary: 'List events with filters and seq cursor paging (newest first; oldest first with `after`)',
+    description: '`taskId` also takes a unique prefix of a task id (4+ characters); `excludeType` leaves types out.',
+  })
   @ApiOkResponse({ type: EventPageDto })
   @ApiErrors(400, 401)
   async list(@Query() q: EventQueryDto, @CurrentPrincipal() p: Principal): Promise<EventPage> {
     const headSeq = await this.reader.getHeadSeq();
     const limit = q.limit ?? 100;
-    const items = await this.reader.find(toFilter(q, p), limit);
+    const items = await this.reader.find(await toFilter(q, p, this.reader), limit);
     const nextCursor = items.length === limit ? items[items.length - 1].seq : null;
     return { items, headSeq, epoch: this.reader.epoch, nextCursor };
   }
@@ -86,8 +92,8 @@ export class EventLogController {
     },
   })
   @ApiErrors(400, 401)
-  export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal): StreamableFile {
-    const filter = toFilter({ ...q, before: q.before }, p);
+  async export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal): Promise<StreamableFile> {
+    const filter = await toFilter({ ...q, before: q.before }, p, this.reader);
     const format = q.format ?? 'ndjson';
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const disposition = `attachment; filename="events-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`;
