@@ -41,7 +41,7 @@ export function AgentPage() {
           <span className="muted small">earnings: shown here once the ledger records payouts</span>
         </div>
         {a.unavailableReason && (
-          <p className="notice notice--warn" data-testid="agent-page-unavailable">
+          <p className="notice-warn" data-testid="agent-page-unavailable">
             not bidding: {a.unavailableReason}
           </p>
         )}

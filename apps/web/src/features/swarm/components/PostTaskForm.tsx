@@ -63,7 +63,7 @@ export function PostTaskForm() {
         </div>
         <ErrorText error={create.error} testId="task-error" />
         {warning && (
-          <p className="notice notice--warn" role="status" data-testid="task-warning">
+          <p className="notice-warn" role="status" data-testid="task-warning">
             {warning}
           </p>
         )}
