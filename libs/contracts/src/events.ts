@@ -44,7 +44,15 @@ export interface ToolLlmAttempt {
   latencyMs: number;
 }
 
-/** `tool.completed` of an `llm.complete` call by a persona (ToolEventData with the router's figures). */
+/** `tool.called` of an `llm.complete` call by a persona: the request as sent (for the task trace). */
+export interface LlmToolCalledData extends ToolEventData {
+  /** Token budget of the answer. */
+  maxTokens?: number;
+  /** The messages sent, each cut to 20,000 characters. */
+  prompt?: { role: string; content: string }[];
+}
+
+/** `tool.completed` / `tool.failed` of an `llm.complete` call by a persona (ToolEventData with the router's figures). */
 export interface LlmToolCompletedData extends ToolEventData {
   provider?: string;
   model?: string;
@@ -53,6 +61,11 @@ export interface LlmToolCompletedData extends ToolEventData {
   attempts?: ToolLlmAttempt[];
   tokensIn?: number;
   tokensOut?: number;
+  /** The answer, cut to 20,000 characters (completed). */
+  output?: string;
+  /** Why the call failed and its error code, e.g. `router/all_providers_failed` (failed). */
+  reason?: string;
+  code?: string;
 }
 
 /** `system.*` payload: a human-readable message plus context fields. */
@@ -96,7 +109,7 @@ export interface CoreEventDataMap {
   'question.answered': { questionId: string; answer: string[]; answeredBy: string };
   'question.cancelled': { questionId: string; by: string };
   'question.expired': { questionId: string; deadline: string | null };
-  'tool.called': ToolEventData;
+  'tool.called': LlmToolCalledData;
   'tool.completed': LlmToolCompletedData;
   'tool.failed': LlmToolCompletedData;
   'system.info': SystemEventData;
