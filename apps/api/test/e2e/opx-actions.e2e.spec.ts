@@ -158,7 +158,7 @@ describe('operator actions in Chromium (issue 12)', () => {
       return types.length === 1 && types[0] === 'task.completed';
     }, 10_000);
     expect(await chip.getAttribute('aria-pressed')).toBe('true');
-    expect(await page.getByTestId('filter-types').evaluate((el) => [...(el as HTMLSelectElement).selectedOptions].map((o) => o.value))).toEqual(['task.completed']);
+    expect(await page.getByTestId('filter-types').evaluate((el) => Array.from((el as unknown as { selectedOptions: ArrayLike<{ value: string }> }).selectedOptions, (o) => o.value))).toEqual(['task.completed']);
     await page.screenshot({ path: join(ARTIFACTS, 'events-filtered.png'), fullPage: true });
     // back: the previous view (task filter only) returns
     await page.goBack();
@@ -183,7 +183,7 @@ describe('operator actions in Chromium (issue 12)', () => {
     await badge.filter({ hasText: /^2$/ }).waitFor({ timeout: 10_000 });
     // the same look as the upgrades badge: one shared class
     expect(await badge.getAttribute('class')).toBe('nav-badge');
-    expect(await badge.evaluate((el) => getComputedStyle(el).borderRadius)).toBe('999px');
+    expect(await badge.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { borderRadius: string } }).getComputedStyle(el).borderRadius)).toBe('999px');
     await api().post(`/api/questions/${q1.id}/answer`, { answer: ['yes'] }).expect((r) => expect([200, 201]).toContain(r.status));
     await badge.filter({ hasText: /^1$/ }).waitFor({ timeout: 10_000 });
 

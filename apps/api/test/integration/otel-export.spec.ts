@@ -56,7 +56,7 @@ describe('OpenTelemetry GenAI export of task traces', () => {
   });
 
   const traceOf = (taskId: string) => otlp.spans().filter((s) => s.traceId === taskId.replace(/-/g, ''));
-  const waitTrace = (taskId: string, n: number) => waitFor(() => (traceOf(taskId).length >= n ? traceOf(taskId) : null), 15_000);
+  const waitTrace = async (taskId: string, n: number): Promise<ReceivedSpan[]> => (await waitFor(() => (traceOf(taskId).length >= n ? traceOf(taskId) : null), 15_000)) ?? [];
   const waitStatus = (t: { url: string; adminKey: string }, id: string, status: string) => waitFor(async () => (await as(t, t.adminKey).get(`/api/tasks/${id}`)).body.status === status, 15_000);
 
   // The built product in its own process (`node dist/main.js`): the OTLP exporter loads its HTTP transport with a
