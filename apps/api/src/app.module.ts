@@ -18,6 +18,8 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
 import { UpgradeQueueModule } from './upgrade-queue/upgrade-queue.module';
 import { SpaController } from './web/spa.controller';
+import { otlpTracesUrl } from './telemetry/otlp-config';
+import { TelemetryModule } from './telemetry/telemetry.module';
 
 @Global()
 @Module({})
@@ -68,6 +70,8 @@ export class AppModule {
         SwarmModule,
         RealtimeModule,
         UpgradeQueueModule,
+        // task traces as OpenTelemetry GenAI spans, only with an OTLP endpoint (unset: not even loaded)
+        ...(otlpTracesUrl(config) ? [TelemetryModule] : []),
       ],
       controllers: [HealthController, ...(serveWeb ? [SpaController] : [])],
     };

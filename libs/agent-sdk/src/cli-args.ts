@@ -97,7 +97,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const url = (s('url') || env.MC_URL || 'http://127.0.0.1:3000').trim();
   try {
     const u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return { kind: 'error', message: `--url must be http(s), got "${url}"` };
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return { kind: 'error', message: `--url must be http(s), got "${u.protocol}"` };
+    // credentials in the URL would end up in messages (and fetch refuses them): the key goes in --key / MC_API_KEY
+    if (u.username || u.password) return { kind: 'error', message: `--url must not contain credentials (user:password@): use --key or MC_API_KEY; got ${u.protocol}//${u.host}` };
   } catch {
     return { kind: 'error', message: `--url is not a valid URL: "${url}"` };
   }

@@ -4,12 +4,19 @@ import { AgentClient } from './client';
 import { USAGE, matchesKeywords, parseCliArgs, type CliOptions } from './cli-args';
 import { resolveAgentKey } from './enroll';
 import { failureReason, killGroup, runCommand } from './exec';
-import { AgentSdkError } from './rest';
+import { AgentSdkError, displayUrl } from './rest';
 import { PROPOSE_USAGE, parseProposeArgs, runProposeUpgrade } from './upgrade-cli';
 import { MEMORY_COMMANDS, runMemoryCommand, type MemoryCommand } from './memory-cli';
 
 /** Environment variables that hold secrets and are never passed to the task command. */
 const SECRET_ENV = ['MC_API_KEY'];
+
+/** Replaces every occurrence of the given secrets, and anything shaped like an API key (`mck_...`), with `***`. */
+export function redactSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 8) out = out.split(s).join('***');
+  return out.replace(/mck_[A-Za-z0-9_-]{8,}/g, '***');
+}
 
 function describeError(err: unknown): string {
   if (err instanceof AgentSdkError) return `${err.code} (${err.statusCode}): ${err.message}`;
@@ -23,15 +30,19 @@ function describeError(err: unknown): string {
  */
 export async function runAgent(o: CliOptions): Promise<number> {
   let label = o.name ?? 'agent';
-  const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} [${label}] ${msg}\n`);
+  // every line goes through redactSecrets: a key never reaches the terminal, whatever a message quotes
+  const secrets = [o.key];
+  const log = (msg: string) => process.stderr.write(redactSecrets(`${new Date().toISOString()} [${label}] ${msg}\n`, secrets));
+  log(`connecting to ${displayUrl(o.url)}`);
 
   let resolved;
   try {
     resolved = await resolveAgentKey(o.url, o.key, o.name, o.capabilities);
   } catch (err) {
-    log(`cannot get an agent key: ${describeError(err)}`);
+    log(`cannot get an agent key from ${displayUrl(o.url)}: ${describeError(err)}`);
     return 1;
   }
+  secrets.push(resolved.key);
   if (!o.name) label = resolved.agentId;
   if (resolved.how === 'enrolled') log(`enrolled agent ${resolved.agentId}`);
   if (resolved.how === 'reissued') log(`name taken: issued a fresh key for existing agent ${resolved.agentId}`);
@@ -176,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       return await runMemoryCommand(args[0] as MemoryCommand, args.slice(1));
     } catch (err) {
-      process.stderr.write(`error: ${describeError(err)}\n`);
+      process.stderr.write(redactSecrets(`error: ${describeError(err)}\n`));
       return 1;
     }
   }
@@ -187,13 +198,13 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (p.kind === 'error') {
-      process.stderr.write(`error: ${p.message}\n\n${PROPOSE_USAGE}`);
+      process.stderr.write(`${redactSecrets(`error: ${p.message}`)}\n\n${PROPOSE_USAGE}`);
       return 2;
     }
     try {
       return await runProposeUpgrade(p.options);
     } catch (err) {
-      process.stderr.write(`error: ${describeError(err)}\n`);
+      process.stderr.write(redactSecrets(`error: ${describeError(err)}\n`));
       return 1;
     }
   }
@@ -203,7 +214,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (parsed.kind === 'error') {
-    process.stderr.write(`error: ${parsed.message}\n\n${USAGE}`);
+    process.stderr.write(`${redactSecrets(`error: ${parsed.message}`)}\n\n${USAGE}`);
     return 2;
   }
   return runAgent(parsed.options);

@@ -64,12 +64,19 @@ export class RestClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
+      // the message names the URL that was tried (without credentials or query), never the key
       const e = err as Error;
+      const where = displayUrl(this.baseUrl + path);
       if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-        throw new AgentSdkError(0, 'sdk/timeout', `${method} ${path} timed out after ${this.timeoutMs} ms`);
+        throw new AgentSdkError(0, 'sdk/timeout', `${method} ${where} timed out after ${this.timeoutMs} ms`);
       }
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new AgentSdkError(0, 'sdk/network_error', `${method} ${path} failed: ${cause?.code ?? cause?.message ?? e.message}`);
+      const why = (cause?.code ?? cause?.message ?? e.message).split(this.baseUrl).join(displayUrl(this.baseUrl));
+      throw new AgentSdkError(
+        0,
+        'sdk/network_error',
+        `${method} ${where} failed: ${why} (is the Mission Control server running at ${displayUrl(this.baseUrl)}? set --url or MC_URL)`,
+      );
     }
     const text = await res.text();
     let parsed: unknown = undefined;
@@ -104,6 +111,20 @@ export class RestClient {
   /** POSTs `text` as the raw body with `contentType` (e.g. a unified diff as `text/x-diff`). */
   postText<T>(path: string, text: string, contentType: string): Promise<T> {
     return this.request<T>('POST', path, text, { contentType });
+  }
+}
+
+/** A URL as shown in messages: without user/password and query string (unparseable input is returned as `<invalid url>`). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '<invalid url>';
   }
 }
 

@@ -10,8 +10,11 @@ export interface ErrorResponse {
 
 export interface EventQuery {
   type?: EventType | EventType[];
+  /** Types to leave out. */
+  excludeType?: EventType | EventType[];
   source?: string;
   agentId?: string;
+  /** A task id or a unique prefix of one (4+ characters); an ambiguous prefix is a 400. */
   taskId?: string;
   channel?: string;
   /** ISO time, inclusive. */

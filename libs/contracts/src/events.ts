@@ -44,7 +44,15 @@ export interface ToolLlmAttempt {
   latencyMs: number;
 }
 
-/** `tool.completed` of an `llm.complete` call by a persona (ToolEventData with the router's figures). */
+/** `tool.called` of an `llm.complete` call by a persona: the request as sent (for the task trace). */
+export interface LlmToolCalledData extends ToolEventData {
+  /** Token budget of the answer. */
+  maxTokens?: number;
+  /** The messages sent, each cut to 20,000 characters. */
+  prompt?: { role: string; content: string }[];
+}
+
+/** `tool.completed` / `tool.failed` of an `llm.complete` call by a persona (ToolEventData with the router's figures). */
 export interface LlmToolCompletedData extends ToolEventData {
   provider?: string;
   model?: string;
@@ -53,6 +61,11 @@ export interface LlmToolCompletedData extends ToolEventData {
   attempts?: ToolLlmAttempt[];
   tokensIn?: number;
   tokensOut?: number;
+  /** The answer, cut to 20,000 characters (completed). */
+  output?: string;
+  /** Why the call failed and its error code, e.g. `router/all_providers_failed` (failed). */
+  reason?: string;
+  code?: string;
 }
 
 /** `system.*` payload: a human-readable message plus context fields. */
@@ -65,8 +78,11 @@ export interface SystemEventData {
 export interface CoreEventDataMap {
   'task.created': { description: string; createdBy: string };
   'task.bidding': { closesAt: string; windowMs: number };
-  /** `bidSats` null for a direct assignment. */
-  'task.assigned': { bidSats: number | null; direct: boolean };
+  /**
+   * `bidSats` null for a direct assignment. `by` and `reassignedFrom` (the previous assignee or null) when an operator
+   * assigned it (`POST /api/tasks/:id/assign`).
+   */
+  'task.assigned': { bidSats: number | null; direct: boolean; by?: string; reassignedFrom?: string | null };
   'task.started': EmptyData;
   /** `fraction` 0..1 or null. */
   'task.progress': { message: string; fraction: number | null };
@@ -84,7 +100,8 @@ export interface CoreEventDataMap {
   'bid.submitted': { bidSats: number; bidId: string };
   /** `code` the swarm error code of the refusal (the HTTP answer is the 409). */
   'bid.rejected': { reason: string; bidSats: number; code: string };
-  'auction.closed': { winnerAgentId: string | null; winningBidSats: number | null; bidCount: number; closesAt: string };
+  /** `assignedBy` when an operator closed it early by assigning the task. */
+  'auction.closed': { winnerAgentId: string | null; winningBidSats: number | null; bidCount: number; closesAt: string; assignedBy?: string };
   /** `fromAgentId` null from an operator. */
   'message.sent': { messageId: string; fromAgentId: string | null; toAgentId: string; bodyPreview: string; by: string };
   'message.delivered': { messageId: string; fromAgentId: string | null; toAgentId: string };
@@ -92,7 +109,7 @@ export interface CoreEventDataMap {
   'question.answered': { questionId: string; answer: string[]; answeredBy: string };
   'question.cancelled': { questionId: string; by: string };
   'question.expired': { questionId: string; deadline: string | null };
-  'tool.called': ToolEventData;
+  'tool.called': LlmToolCalledData;
   'tool.completed': LlmToolCompletedData;
   'tool.failed': LlmToolCompletedData;
   'system.info': SystemEventData;

@@ -25,6 +25,11 @@ export interface AgentDto {
   lastHeartbeatAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Why the agent does not bid now although it is online, or null: a spawned persona while no LLM provider can serve
+   * it (e.g. "no LLM provider can serve requests: ollama-local unhealthy (circuit open ...)").
+   */
+  unavailableReason: string | null;
 }
 
 export interface PersonaDto {
@@ -78,6 +83,17 @@ export interface CreateTaskRequest {
   agentId?: string;
   /** Override the auction window for this task (ms). */
   auctionWindowMs?: number;
+}
+
+/** `POST /api/tasks/:id/assign`: an operator assigns a bidding (auction still open) or assigned (not started) task. */
+export interface AssignTaskRequest {
+  agentId: string;
+}
+
+/** `POST /api/tasks` answer: the task plus a warning when no agent able to do it is available now. */
+export interface CreateTaskResponse extends TaskDto {
+  /** e.g. "No agent can take this task now: ..." (the task is created anyway); null when some agent can. */
+  warning: string | null;
 }
 
 export interface SubmitBidRequest {

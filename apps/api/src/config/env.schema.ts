@@ -143,6 +143,24 @@ export class EnvironmentVariables {
   @IsOptional() @IsString()
   LLM_PROVIDERS_PATH?: string;
 
+  /**
+   * OpenTelemetry: base URL of an OTLP/HTTP collector (e.g. `http://127.0.0.1:4318`). When set, every finished task's
+   * trace is exported as GenAI spans (`invoke_agent`, `execute_tool`, `chat`) to `<endpoint>/v1/traces`; unset exports
+   * nothing (the SDK is not even loaded).
+   */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** OTLP/HTTP traces URL used as is (overrides `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`, as in the OTel spec). */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @IsOptional() @IsString() @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  /** `service.name` of the exported spans. */
+  @IsOptional() @IsString() @MinLength(1)
+  OTEL_SERVICE_NAME = 'mission-control';
+
   /** Memory embedder: `fallback` (deterministic hashing, needs nothing), `ollama`, `openai` (any /v1/embeddings), `transformers` (local model dir). */
   @IsOptional() @IsIn(['fallback', 'ollama', 'openai', 'transformers'])
   MEMORY_EMBEDDER: 'fallback' | 'ollama' | 'openai' | 'transformers' = 'fallback';

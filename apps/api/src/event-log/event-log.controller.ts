@@ -14,12 +14,15 @@ import { EventLogReader, REST_PAGE_MAX_BYTES } from './event-log.reader';
 import { EventLogWriter } from './event-log.writer';
 import type { EventFilter } from './event-log.types';
 
-function toFilter(q: EventQueryDto, principal: Principal): EventFilter {
+/** The reader's filter of a query: a short task id is resolved to the one task it names (exact match otherwise). */
+async function toFilter(q: EventQueryDto, principal: Principal, reader: EventLogReader): Promise<EventFilter> {
+  const taskId = q.taskId === undefined ? undefined : ((await reader.resolveTaskIdPrefix(q.taskId)) ?? q.taskId);
   return {
     types: q.type,
+    excludeTypes: q.excludeType,
     source: q.source,
     agentId: q.agentId,
-    taskId: q.taskId,
+    taskId,
     channels: q.channel ? [q.channel] : undefined,
     excludeChannels: hiddenChannels(principal),
     from: q.from,
@@ -43,7 +46,9 @@ export class EventLogController {
   @Get()
   @ApiOperation({
     summary: 'List events with filters and seq cursor paging (newest first; oldest first with `after`)',
-    description: 'A page holds at most `limit` events and about 4 MB of event data; `nextCursor` (a seq) continues it.',
+    description:
+      'A page holds at most `limit` events and about 4 MB of event data; `nextCursor` (a seq) continues it. ' +
+      '`taskId` also takes a unique prefix of a task id (4+ characters); `excludeType` leaves types out.',
   })
   @ApiOkResponse({ type: EventPageDto })
   @ApiErrors(400, 401)
@@ -51,7 +56,7 @@ export class EventLogController {
     const headSeq = await this.reader.getHeadSeq();
     const limit = q.limit ?? 100;
     // bounded in bytes too: a page of large events stops early and nextCursor continues it
-    const { items, truncated } = await this.reader.findBounded(toFilter(q, p), limit, REST_PAGE_MAX_BYTES);
+    const { items, truncated } = await this.reader.findBounded(await toFilter(q, p, this.reader), limit, REST_PAGE_MAX_BYTES);
     const nextCursor = items.length > 0 && (items.length === limit || truncated) ? items[items.length - 1].seq : null;
     return { items, headSeq, epoch: this.reader.epoch, nextCursor };
   }
@@ -90,8 +95,8 @@ export class EventLogController {
     },
   })
   @ApiErrors(400, 401)
-  export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal): StreamableFile {
-    const filter = toFilter({ ...q, before: q.before }, p);
+  async export(@Query() q: ExportQueryDto, @CurrentPrincipal() p: Principal): Promise<StreamableFile> {
+    const filter = await toFilter({ ...q, before: q.before }, p, this.reader);
     const format = q.format ?? 'ndjson';
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const disposition = `attachment; filename="events-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`;

@@ -9,7 +9,8 @@ export type EventLogErrorCode =
   | 'event-log/not_found'
   | 'event-log/bad_window'
   | 'event-log/bad_range'
-  | 'event-log/consumer_conflict';
+  | 'event-log/consumer_conflict'
+  | 'event-log/ambiguous_task_prefix';
 
 /** Builds an AppError with an event-log code. */
 export function eventLogError(code: EventLogErrorCode, message: string, status: number, details?: unknown): AppError {

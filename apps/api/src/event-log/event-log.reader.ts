@@ -5,6 +5,11 @@ import { eventLogError } from './event-log.errors';
 import { SqlDialect, toEnvelope, toStoredIso, type RawEventRow } from './event-log.sql';
 import type { EventFilter } from './event-log.types';
 
+/** Shortest task id prefix resolved to a full id (shorter ones match exactly). */
+export const MIN_TASK_PREFIX = 4;
+/** Length of a full task id (uuid). */
+const FULL_TASK_ID_LENGTH = 36;
+
 /**
  * The read side of the event spine: head seq, epoch, one event, filtered pages, streaming iteration, summaries.
  * Every read goes to the database (never to a cache of this instance), so any instance answers the same.
@@ -156,6 +161,26 @@ export class EventLogReader implements OnModuleInit {
     return { from, to, counts, total, headSeq };
   }
 
+  /**
+   * The full task id a short id (the 8 characters the dashboard shows) stands for: looked up among the tasks' own
+   * `task.created` events (type index, one row per task) whose task id starts with `prefix`.
+   * @returns the unique match, or null when `prefix` is a full id, shorter than 4 characters or matches no task
+   * @throws AppError `event-log/ambiguous_task_prefix` (400) when it matches several tasks
+   */
+  async resolveTaskIdPrefix(prefix: string): Promise<string | null> {
+    if (prefix.length < MIN_TASK_PREFIX || prefix.length >= FULL_TASK_ID_LENGTH) return null;
+    const pattern = prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+    const rows: { taskId: string }[] = await this.dataSource.query(
+      `SELECT ${this.sql.q('taskId')} AS ${this.sql.q('taskId')} FROM event_log WHERE type = 'task.created' AND ${this.sql.q('taskId')} LIKE ${this.sql.param(1)} ESCAPE '\\' LIMIT 2`,
+      [pattern],
+    );
+    if (rows.length === 0) return null;
+    if (rows.length > 1) {
+      throw eventLogError('event-log/ambiguous_task_prefix', `Task id prefix "${prefix}" matches several tasks: type more characters`, 400, { prefix });
+    }
+    return rows[0].taskId;
+  }
+
   /** A `meta` value. @throws Error when the key is missing (migrations did not run). */
   async readMeta(key: string): Promise<string> {
     const rows: { value: string }[] = await this.dataSource.query(
@@ -184,6 +209,7 @@ export class EventLogReader implements OnModuleInit {
     if (f.types && f.types.length > 0) addList('type', f.types);
     if (f.channels && f.channels.length > 0) addList('channel', f.channels);
     if (f.excludeChannels && f.excludeChannels.length > 0) addList('channel', f.excludeChannels, true);
+    if (f.excludeTypes && f.excludeTypes.length > 0) addList('type', f.excludeTypes, true);
     if (f.source !== undefined) add((p) => `source = ${p}`, f.source);
     if (f.agentId !== undefined) add((p) => `${q('agentId')} = ${p}`, f.agentId);
     if (f.taskId !== undefined) add((p) => `${q('taskId')} = ${p}`, f.taskId);

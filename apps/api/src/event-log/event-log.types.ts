@@ -26,6 +26,8 @@ export interface EventFilter {
   taskId?: string;
   channels?: readonly string[];
   excludeChannels?: readonly string[];
+  /** Types left out (`type NOT IN`). */
+  excludeTypes?: readonly string[];
   from?: string;
   to?: string;
   /** seq > after */

@@ -147,6 +147,22 @@ export class LlmRouterService implements OnModuleInit, OnApplicationBootstrap, B
 
   // ------------------------------------------------------------------ reads
 
+  /**
+   * Why a default request could not be served now, or null when some provider would take it (the provider the
+   * cascade would try first: usable, breaker admitting, not known unreachable, with a default model). Personas do not
+   * bid while this is non-null.
+   */
+  unavailableReason(): string | null {
+    const e = this.engine;
+    if (e.preferred()) return null;
+    if (e.providers.length === 0) return `no LLM provider is configured (${e.config.path ?? 'config/providers.yaml'})`;
+    const parts = e.providers.map((p) => {
+      const s = e.statusWithReason(p);
+      return `${p.cfg.name} ${s.status} (${s.reason})`;
+    });
+    return `no LLM provider can serve requests: ${parts.join('; ')}`;
+  }
+
   providers(): RouterProviderDto[] {
     return this.engine.providers.map((p) => this.engine.toDto(p));
   }

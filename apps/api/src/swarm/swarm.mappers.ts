@@ -5,8 +5,11 @@ import type { BidEntity } from './entities/bid.entity';
 import type { OperatorQuestionEntity } from './entities/operator-question.entity';
 import type { TaskEntity } from './entities/task.entity';
 
-/** Entity -> wire DTO mappers (controllers never return entities). */
-export function toAgentDto(a: AgentEntity): AgentDto {
+/**
+ * Entity -> wire DTO mappers (controllers never return entities).
+ * `unavailableReason`: why an online agent does not bid now (a persona without an LLM provider), else null.
+ */
+export function toAgentDto(a: AgentEntity, unavailableReason: string | null = null): AgentDto {
   return {
     id: a.id,
     name: a.name,
@@ -19,6 +22,7 @@ export function toAgentDto(a: AgentEntity): AgentDto {
     lastHeartbeatAt: a.lastHeartbeatAt,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
+    unavailableReason,
   };
 }
 

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startFake, type FakeLlmServer } from '../support/fakes/fake-llm-server';
+import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 import { as, enrollAgent, eventsOf, sleep, taskEvents } from '../support/swarm-helpers';
 import { createPgDatabase, databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
 
@@ -8,20 +10,29 @@ describe.each(databaseKinds())('swarm restart recovery (%s)', (db) => {
   let dir: string;
   let pg: { url: string; drop(): Promise<void> } | null = null;
   let t2: TestApp | null = null;
+  // seer bids only while an LLM provider can serve it (issue 12): a fake Ollama stands in for the real one
+  let ollama: FakeLlmServer;
+  let providers: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mc-recovery-'));
+    ollama = await startFake('ollama', 'ollama-local');
+    providers = writeProvidersYaml({
+      cascade: fastCascade(),
+      providers: [{ name: 'ollama-local', type: 'ollama', priority: 1, url: ollama.url, models: [{ name: 'llama3.2', default: true }] }],
+    });
     if (db === 'postgres') pg = await createPgDatabase();
   });
   afterAll(async () => {
     await t2?.close();
+    await ollama?.stop();
     await pg?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('fails interrupted tasks, offlines agents, closes or re-arms auctions and question deadlines', async () => {
     const storage = pg ? { DATABASE_URL: pg.url } : { SQLITE_PATH: join(dir, 'shared.db') };
-    const t1 = await startTestApp({ ...storage, SPAWN_PERSONAS: 'seer' }, 'sqlite');
+    const t1 = await startTestApp({ ...storage, SPAWN_PERSONAS: 'seer', LLM_PROVIDERS_PATH: providers }, 'sqlite');
     const a = await enrollAgent(t1, 'Restart A');
     const b = await enrollAgent(t1, 'Restart B');
     const op = as(t1, t1.adminKey);
@@ -40,7 +51,7 @@ describe.each(databaseKinds())('swarm restart recovery (%s)', (db) => {
     await t1.close();
 
     await sleep(Math.max(0, Date.parse(stale.auctionClosesAt) - Date.now(), Date.parse(q1.deadline) - Date.now()) + 100);
-    t2 = await startTestApp({ ...storage, SPAWN_PERSONAS: 'seer' }, 'sqlite');
+    t2 = await startTestApp({ ...storage, SPAWN_PERSONAS: 'seer', LLM_PROVIDERS_PATH: providers }, 'sqlite');
     const t = t2;
     const get = async (id: string) => (await as(t, t.adminKey).get(`/api/tasks/${id}`).expect(200)).body;
 

@@ -4,6 +4,7 @@ import { NavLink } from 'react-router-dom';
 import type { Principal } from '@app/contracts';
 import { ConnectionBadge } from '../components/ui/ConnectionBadge';
 import { useLogout } from '../features/auth/hooks/useAuth';
+import { QuestionsNavBadge } from '../features/questions';
 import { UpgradesNavBadge } from '../features/upgrades';
 import { useConnectionState } from '../lib/realtime-react';
 
@@ -20,7 +21,10 @@ const NAV = [
   { to: '/m', label: 'Phone view' },
 ];
 
-/** Desktop layout: header with nav, connection badge, user and logout. */
+/**
+ * Desktop layout: header with nav (count badges for open questions and pending upgrade approvals), a link to the
+ * API's Swagger UI, connection badge, user and logout.
+ */
 export function AppShell({ principal, children }: AppShellProps) {
   const state = useConnectionState();
   const logout = useLogout();
@@ -37,11 +41,15 @@ export function AppShell({ principal, children }: AppShellProps) {
           {NAV.map((n) => (
             <NavLink key={n.to} to={n.to} end={n.end} className={({ isActive }) => (isActive ? 'nav__link nav__link--active' : 'nav__link')} data-testid={`nav-${n.label.toLowerCase().replace(/\s+/g, '-')}`}>
               {n.label}
+              {n.to === '/questions' && <QuestionsNavBadge />}
               {n.to === '/upgrades' && <UpgradesNavBadge />}
             </NavLink>
           ))}
         </nav>
         <div className="topbar__right">
+          <a className="nav__link nav__link--external" href="/api/docs" target="_blank" rel="noopener noreferrer" data-testid="nav-api-docs" title="REST API reference (Swagger UI)">
+            API docs ↗
+          </a>
           <ConnectionBadge state={state} />
           <span className="muted small" data-testid="current-user">
             {principal.username ?? 'api key'} · {principal.role}

@@ -40,6 +40,11 @@ export function AgentPage() {
           <span>enrolled {formatDateTime(a.createdAt)}</span>
           <span className="muted small">earnings: shown here once the ledger records payouts</span>
         </div>
+        {a.unavailableReason && (
+          <p className="notice-warn" data-testid="agent-page-unavailable">
+            not bidding: {a.unavailableReason}
+          </p>
+        )}
         <div className="trace-stats">
           {stat('Win rate', stats.winRate === null ? '—' : `${Math.round(stats.winRate * 100)} %`, 'agent-win-rate')}
           {stat('Auctions won / decided', `${stats.auctionsWon} / ${stats.auctionsDecided}`, 'agent-auctions')}

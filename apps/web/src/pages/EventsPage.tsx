@@ -1,16 +1,25 @@
-import { useState } from 'react';
+import { useMemo } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import type { EventType } from '@app/contracts';
 import { ErrorText } from '../components/ui/ErrorText';
-import { EMPTY_FILTERS, exportUrl, type EventCursor, type EventFilters } from '../features/events/api/events.api';
+import { exportUrl, type EventCursor, type EventFilters } from '../features/events/api/events.api';
+import { toggleTypeFilter, viewFromSearch, viewToSearch } from '../features/events/api/events.url';
 import { eventListQuery } from '../features/events/api/events.queries';
 import { EventFiltersForm } from '../features/events/components/EventFiltersForm';
 import { EventSummaryPanel } from '../features/events/components/EventSummaryPanel';
 import { EventsTable } from '../features/events/components/EventsTable';
 
-/** Events: filters, table with seq cursor paging (Older / Newer), exports, last-hour summary. */
+/**
+ * Events: filters, table with seq cursor paging (Older / Newer), exports, last-hour summary whose chips filter by
+ * type. The view (filters and cursor) lives in the URL, so reload, back/forward and a shared link restore it.
+ */
 export function EventsPage() {
-  const [filters, setFilters] = useState<EventFilters>(EMPTY_FILTERS);
-  const [cursor, setCursor] = useState<EventCursor>({});
+  const [params, setParams] = useSearchParams();
+  const search = params.toString();
+  const { filters, cursor } = useMemo(() => viewFromSearch(new URLSearchParams(search)), [search]);
+  const setView = (f: EventFilters, c: EventCursor) => setParams(viewToSearch({ filters: f, cursor: c }));
+  const setCursor = (c: EventCursor) => setView(filters, c);
   const page = useQuery({ ...eventListQuery(filters, cursor), placeholderData: keepPreviousData });
   const items = page.data?.items ?? [];
   const atNewest = cursor.before === undefined && cursor.after === undefined;
@@ -18,10 +27,10 @@ export function EventsPage() {
   const olderCursor = cursor.after !== undefined ? (items.length ? items[items.length - 1].seq : null) : (page.data?.nextCursor ?? null);
   const newerReachedHead = cursor.after !== undefined && page.data !== undefined && page.data.nextCursor === null;
 
-  const handleApply = (f: EventFilters) => {
-    setFilters(f);
-    setCursor({});
-  };
+  const handleApply = (f: EventFilters) => setView(f, {});
+  const handleToggleType = (type: EventType) => setView(toggleTypeFilter(filters, type), {});
+  // the form starts from the URL's filters and is remounted when they change (a chip, back/forward)
+  const filtersKey = viewToSearch({ filters, cursor: {} }).toString();
 
   return (
     <div className="page-stack">
@@ -37,9 +46,9 @@ export function EventsPage() {
             </a>
           </div>
         </div>
-        <EventFiltersForm onApply={handleApply} />
+        <EventFiltersForm key={filtersKey} value={filters} onApply={handleApply} />
       </section>
-      <EventSummaryPanel />
+      <EventSummaryPanel activeTypes={filters.types} onToggleType={handleToggleType} />
       <section className="panel">
         <div className="panel__title-row">
           <span className="muted small">

@@ -35,6 +35,10 @@ export class EventQueryDto {
   @Optional() @Transform(toList) @ArrayMaxSize(50) @IsIn(EVENT_TYPES, { each: true })
   type?: string[];
 
+  @ApiPropertyOptional({ description: 'Event type(s) to leave out, comma-separated (e.g. the scheduled router.metrics_flushed)', example: 'router.metrics_flushed' })
+  @Optional() @Transform(toList) @ArrayMaxSize(50) @IsIn(EVENT_TYPES, { each: true })
+  excludeType?: string[];
+
   @ApiPropertyOptional({ example: 'coordinator' }) @Optional() @IsString() @MaxLength(100)
   source?: string;
 
@@ -44,7 +48,11 @@ export class EventQueryDto {
   @ApiPropertyOptional() @Optional() @Matches(ID, { message: 'agentId must be an id' })
   agentId?: string;
 
-  @ApiPropertyOptional() @Optional() @Matches(ID, { message: 'taskId must be an id' })
+  @ApiPropertyOptional({
+    description: 'A task id, or a unique prefix of one (4+ characters, e.g. the 8 the dashboard shows); an ambiguous prefix is a 400',
+    example: '3f2a9c1e',
+  })
+  @Optional() @Matches(ID, { message: 'taskId must be an id' })
   taskId?: string;
 
   @ApiPropertyOptional({ description: 'ISO-8601, inclusive', example: '2026-11-21T00:00:00.000Z' })

@@ -11,6 +11,7 @@ import type { WriteContext } from '../../event-log/event-log.types';
 import { AgentEntity } from '../entities/agent.entity';
 import { slugifyAgentName } from '../auctions/bid.util';
 import { PERSONAS } from '../personas/personas.constants';
+import { PERSONA_EXECUTOR, type PersonaExecutor } from '../personas/persona-executor';
 import { swarmError } from '../swarm.errors';
 import { agentSource, toAgentDto } from '../swarm.mappers';
 import { countActiveTasks, failActiveTasksOf, setAgentStatus } from '../swarm-tx.util';
@@ -37,6 +38,7 @@ export class AgentsService implements OnModuleDestroy {
     private readonly reader: EventLogReader,
     private readonly auth: AuthService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PERSONA_EXECUTOR) private readonly executor: PersonaExecutor,
   ) {}
 
   onModuleDestroy(): void {
@@ -50,12 +52,34 @@ export class AgentsService implements OnModuleDestroy {
   async list(): Promise<ListResponse<AgentDto>> {
     const headSeq = await this.reader.getHeadSeq();
     const rows = await this.dataSource.getRepository(AgentEntity).find({ order: { name: 'ASC' } });
-    return { items: rows.map(toAgentDto), headSeq, epoch: this.reader.epoch };
+    const why = this.executor.unavailableReason();
+    return { items: rows.map((r) => toAgentDto(r, personaUnavailable(r, why))), headSeq, epoch: this.reader.epoch };
   }
 
   /** @throws AppError `swarm/agent_not_found` (404). */
   async get(id: string): Promise<AgentDto> {
-    return toAgentDto(await this.getEntity(id));
+    const row = await this.getEntity(id);
+    return toAgentDto(row, personaUnavailable(row, this.executor.unavailableReason()));
+  }
+
+  /**
+   * Why no agent able to do a new task is available now, or null when one is: for a direct assignment, the chosen
+   * agent (offline, or a persona without an LLM provider); for an auction, every online agent (none online, or only
+   * personas that cannot bid). Shown as the `warning` of `POST /api/tasks`.
+   */
+  async capacityWarning(agentId?: string): Promise<string | null> {
+    const why = this.executor.unavailableReason();
+    const repo = this.dataSource.getRepository(AgentEntity);
+    if (agentId) {
+      const a = await repo.findOne({ where: { id: agentId } });
+      if (!a) return null;
+      const reason = personaUnavailable(a, why);
+      return reason ? `${a.name} cannot do this task now: ${reason}. It will fail unless a provider comes back first.` : null;
+    }
+    const online = await repo.find({ where: { status: Not('offline'), lifecycle: IsNull() } });
+    if (online.some((a) => personaUnavailable(a, why) === null)) return null;
+    if (online.length === 0) return 'No agent is online: nobody will bid, and the auction will close without bids unless an agent joins or a persona is spawned.';
+    return `No agent can take this task now: the ${online.length} online agent(s) are personas that do not bid while ${why}. The auction will close without bids unless a provider comes back or an external agent joins.`;
   }
 
   /** @throws AppError `swarm/agent_not_found` (404). */
@@ -267,4 +291,9 @@ function agentNotFound(id: string) {
 
 function dedupe(values: string[]): string[] {
   return [...new Set(values.map((v) => v.trim()).filter(Boolean))];
+}
+
+/** The `unavailableReason` of an agent: the router's reason for an online persona, null otherwise. */
+function personaUnavailable(a: AgentEntity, why: string | null): string | null {
+  return a.kind === 'persona' && a.status !== 'offline' ? why : null;
 }

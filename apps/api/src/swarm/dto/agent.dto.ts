@@ -50,6 +50,8 @@ export class AgentResponseDto implements AgentDto {
   @ApiProperty({ nullable: true, type: String }) lastHeartbeatAt: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Why an online agent does not bid now (a persona while no LLM provider can serve it), else null' })
+  unavailableReason: string | null;
 }
 
 export class AgentListResponseDto implements ListResponse<AgentDto> {

@@ -4,10 +4,12 @@ import { IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLengt
 import { Optional } from '../../common/validation';
 import {
   TASK_STATUSES,
+  type AssignTaskRequest,
   type BidDto,
   type CancelTaskRequest,
   type CompleteTaskRequest,
   type CreateTaskRequest,
+  type CreateTaskResponse,
   type FailTaskRequest,
   type ListResponse,
   type SubmitBidRequest,
@@ -31,6 +33,12 @@ export class CreateTaskDto implements CreateTaskRequest {
   @ApiPropertyOptional({ description: 'Auction window in ms (default AUCTION_WINDOW_MS)', minimum: 100, maximum: 3_600_000, example: 15000 })
   @Optional() @IsInt() @Min(100) @Max(3_600_000)
   auctionWindowMs?: number;
+}
+
+export class AssignTaskDto implements AssignTaskRequest {
+  @ApiProperty({ description: 'The agent to assign the task to (online)', example: 'persona-echo' })
+  @IsString() @Matches(ID_PATTERN, { message: 'agentId must match ^[A-Za-z0-9_-]{1,64}$' })
+  agentId: string;
 }
 
 export class SubmitBidDto implements SubmitBidRequest {
@@ -88,6 +96,11 @@ export class TaskResponseDto implements TaskDto {
   @ApiProperty({ nullable: true, type: String }) startedAt: string | null;
   @ApiProperty({ nullable: true, type: String }) completedAt: string | null;
   @ApiProperty() updatedAt: string;
+}
+
+export class CreateTaskResponseDto extends TaskResponseDto implements CreateTaskResponse {
+  @ApiProperty({ nullable: true, type: String, description: 'Set when no agent able to do the task is available now (the task is created anyway)' })
+  warning: string | null;
 }
 
 export class BidResponseDto implements BidDto {

@@ -54,6 +54,11 @@ export class LlmPersonaExecutor implements PersonaExecutor {
     }
   }
 
+  /** Why no persona can work now: the router's `unavailableReason()` (no provider would take a default request). */
+  unavailableReason(): string | null {
+    return this.router.unavailableReason();
+  }
+
   /**
    * @returns `{ result }` = the model's answer (trimmed; an empty answer is an error)
    * @throws Error with the router's reason (the task then fails with that message)

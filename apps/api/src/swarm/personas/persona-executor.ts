@@ -14,5 +14,10 @@ export interface PersonaWorkReport {
  * Error to fail the task with the error message.
  */
 export interface PersonaExecutor {
+  /**
+   * Why personas cannot do their work now (no LLM provider can serve a request), or null when they can. Personas do
+   * not bid while this is non-null; the agents API shows it as `unavailableReason`.
+   */
+  unavailableReason(): string | null;
   execute(persona: PersonaDto, task: TaskDto, report: PersonaWorkReport): Promise<{ result: string }>;
 }

@@ -120,7 +120,7 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
       return row;
     });
     this.pickUpAssigned(agent.id);
-    return toAgentDto(agent);
+    return toAgentDto(agent, agent.status === 'offline' ? null : this.executor.unavailableReason());
   }
 
   /**
@@ -144,7 +144,7 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
       tx.append({ type: 'agent.left', source: 'coordinator', agentId: row.id, data: { name: row.name, reason: 'stopped', tasksFailed: failed.length } });
       return row;
     });
-    return toAgentDto(agent);
+    return toAgentDto(agent, agent.status === 'offline' ? null : this.executor.unavailableReason());
   }
 
   /**
@@ -172,7 +172,7 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
       tx.append({ type: 'agent.joined', source: 'coordinator', agentId: row.id, data: { name: row.name, kind: 'persona', personaId: def.id, capabilities: row.capabilities, reason: 'restart' } });
       return row;
     });
-    return toAgentDto(agent);
+    return toAgentDto(agent, agent.status === 'offline' ? null : this.executor.unavailableReason());
   }
 
   private async row(tx: WriteContext, def: PersonaDefinition): Promise<AgentEntity> {
@@ -264,11 +264,20 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** Every spawned persona (not offline, no transient) bids once on the task, inside `tx`. */
+  /**
+   * Every spawned persona (not offline, no transient) bids once on the task, inside `tx`; none does while no LLM
+   * provider can serve them (`PersonaExecutor.unavailableReason()`).
+   */
   private async bidOnTaskInTx(tx: WriteContext, taskId: string): Promise<void> {
     const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
     if (!task || task.status !== 'bidding') return;
     const agents = await tx.manager.find(AgentEntity, { where: { kind: 'persona', status: Not('offline'), lifecycle: IsNull() } });
+    const unavailable = agents.length > 0 ? this.executor.unavailableReason() : null;
+    if (unavailable) {
+      // a persona that cannot reach an LLM would win and then fail the task: it sits the auction out (its agent row says why)
+      this.logger.debug(`personas do not bid on ${taskId}: ${unavailable}`);
+      return;
+    }
     for (const a of agents) {
       const def = a.personaId ? findPersona(a.personaId) : undefined;
       if (!def) continue;

@@ -1,11 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { BidDto, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
+import type { BidDto, CreateTaskResponse, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
 import { ApiErrors } from '../../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import {
+  AssignTaskDto,
   BidResponseDto,
   CancelTaskDto,
+  CreateTaskResponseDto,
   CompleteTaskDto,
   CreateTaskDto,
   FailTaskDto,
@@ -18,6 +20,7 @@ import {
 } from '../dto/task.dto';
 import { IdParamPipe } from '../../common/pipes/id-param.pipe';
 import { actorFrom, requireAgentId } from '../swarm.types';
+import { AgentsService } from '../agents/agents.service';
 import { TasksService } from './tasks.service';
 
 @ApiTags('tasks')
@@ -25,7 +28,10 @@ import { TasksService } from './tasks.service';
 @ApiCookieAuth()
 @Controller('api/tasks')
 export class TasksController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly agents: AgentsService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Tasks newest first, filtered by status / assigned agent' })
@@ -47,12 +53,15 @@ export class TasksController {
   @Roles('operator', 'agent')
   @ApiOperation({
     summary: 'Post a task: opens an auction (task.created, task.bidding), or assigns directly with agentId',
-    description: 'Auction window: auctionWindowMs (100..3,600,000) or AUCTION_WINDOW_MS. Lowest bid wins; ties go to the earliest bid.',
+    description:
+      'Auction window: auctionWindowMs (100..3,600,000) or AUCTION_WINDOW_MS. Lowest bid wins; ties go to the earliest bid. ' +
+      '`warning` says when no agent able to do the task is available now (none online, or only personas without an LLM provider); the task is created anyway.',
   })
-  @ApiCreatedResponse({ type: TaskResponseDto })
+  @ApiCreatedResponse({ type: CreateTaskResponseDto })
   @ApiErrors(400, 401, 403, 404)
-  create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
-    return this.tasks.create(body, actorFrom(p));
+  async create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<CreateTaskResponse> {
+    const task = await this.tasks.create(body, actorFrom(p));
+    return { ...task, warning: await this.agents.capacityWarning(body.agentId) };
   }
 
   @Post(':id/bids')
@@ -104,6 +113,21 @@ export class TasksController {
   @ApiErrors(400, 401, 403, 404, 409)
   fail(@Param('id', IdParamPipe) id: string, @Body() body: FailTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
     return this.tasks.fail(id, actorFrom(p), body.reason);
+  }
+
+  @Post(':id/assign')
+  @HttpCode(200)
+  @Roles('operator')
+  @ApiOperation({
+    summary: 'Assign a task to an agent (operators): mid-auction (closes the auction now) or reassign before it started',
+    description:
+      'From bidding: the auction closes at once (auction.closed {assignedBy}); the agent\'s bid wins if it bid, else the assignment is direct (no payout). ' +
+      'From assigned (not started): the previous agent is released and its payout hold voided. 409 when running, finished, or already assigned to that agent.',
+  })
+  @ApiOkResponse({ type: TaskResponseDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  assign(@Param('id', IdParamPipe) id: string, @Body() body: AssignTaskDto, @CurrentPrincipal() p: Principal): Promise<TaskDto> {
+    return this.tasks.assign(id, body.agentId, actorFrom(p));
   }
 
   @Post(':id/cancel')

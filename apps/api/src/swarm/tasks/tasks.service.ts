@@ -381,6 +381,68 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * An operator assigns a task to an agent: while its auction is still open (the auction closes now: `auction.closed
+   * {assignedBy}`, the timer is disarmed; the agent's bid wins and is held for payout if it bid, otherwise the
+   * assignment is direct with no payout), or while it is assigned and not started yet (reassignment: the previous
+   * agent is released and any payout hold voided; the new assignment is direct with no payout).
+   * Appends `task.assigned {bidSats, direct, by, reassignedFrom}`; the agent goes busy.
+   * @throws 404 `swarm/task_not_found` / `swarm/agent_not_found`, 400 `swarm/agent_offline`, 403 `swarm/not_assignee`
+   *   (not an operator), 409 `swarm/invalid_transition` (running or finished, already assigned to that agent, or the
+   *   auction closed meanwhile). Nothing changes on any error.
+   */
+  async assign(taskId: string, agentId: string, actor: Actor): Promise<TaskDto> {
+    if (!actor.operator) throw swarmError('swarm/not_assignee', 'Only operators may assign tasks', 403);
+    const by = actorLabel(actor);
+    const dto = await this.events.write(async (tx) => {
+      const task = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
+      if (!task) throw notFound(taskId);
+      const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
+      if (!agent) throw swarmError('swarm/agent_not_found', `Agent ${agentId} not found`, 404);
+      if (agent.status === 'offline') throw swarmError('swarm/agent_offline', `Agent ${agentId} is offline`, 400);
+      if (task.status !== 'bidding' && task.status !== 'assigned') {
+        throw swarmError('swarm/invalid_transition', `Task ${taskId} is ${task.status}; it can be assigned while bidding or assigned (not started)`, 409, { status: task.status });
+      }
+      if (task.status === 'assigned' && task.assignedAgentId === agentId) {
+        throw swarmError('swarm/invalid_transition', `Task ${taskId} is already assigned to ${agentId}`, 409, { status: task.status });
+      }
+      const now = nowIso();
+      let bidSats: number | null = null;
+      const previous = task.assignedAgentId;
+      if (task.status === 'bidding') {
+        // the same claim as the auction close: of an operator and a firing timer exactly one wins
+        const claimed = await execAffected(tx.manager, `UPDATE tasks SET status = 'pending' WHERE id = ${this.param(1)} AND status = 'bidding'`, [task.id]);
+        if (claimed !== 1) throw swarmError('swarm/invalid_transition', `The auction of task ${taskId} closed meanwhile`, 409, { status: 'pending' });
+        const bids = await tx.manager.find(BidEntity, { where: { taskId: task.id } });
+        const own = bids.find((b) => b.agentId === agentId) ?? null;
+        tx.append({
+          type: 'auction.closed',
+          source: 'coordinator',
+          taskId: task.id,
+          agentId,
+          data: { winnerAgentId: agentId, winningBidSats: own ? Number(own.bidSats) : null, bidCount: bids.length, closesAt: task.auctionClosesAt ?? now, assignedBy: by },
+        });
+        if (own) {
+          const hold = await this.ledger.holdTaskPayoutInTx(tx, { taskId: task.id, agentId, bidSats: Number(own.bidSats) });
+          if (!hold.ok) throw swarmError('swarm/invalid_transition', hold.reason, 409, { status: 'bidding' });
+          await tx.manager.update(BidEntity, { id: own.id }, { won: true, updatedAt: now });
+          bidSats = Number(own.bidSats);
+        }
+      } else {
+        await this.ledger.voidTaskPayoutInTx(tx, task.id, `reassigned by ${by}`);
+        if (previous) await tx.manager.update(BidEntity, { taskId: task.id, agentId: previous }, { won: false, updatedAt: now });
+      }
+      Object.assign(task, { status: 'assigned', assignedAgentId: agentId, winningBidSats: bidSats, assignedAt: now, updatedAt: now });
+      await tx.manager.update(TaskEntity, { id: task.id }, { status: 'assigned', assignedAgentId: agentId, winningBidSats: bidSats, assignedAt: now, updatedAt: now });
+      tx.append({ type: 'task.assigned', source: 'coordinator', taskId: task.id, agentId, data: { bidSats, direct: bidSats === null, by, reassignedFrom: previous } });
+      await releaseAgent(tx, previous, `task ${task.id} reassigned to ${agentId}`);
+      await occupyAgent(tx, agent, `assigned task ${task.id} by ${by}`);
+      return toTaskDto(task);
+    });
+    this.deadlines.disarm(AUCTION_CLOSE, taskId);
+    return dto;
+  }
+
   /** pending|bidding|assigned|running -> cancelled by an operator (`task.cancelled {reason}`); the agent goes idle. */
   async cancel(taskId: string, actor: Actor, reason?: string): Promise<TaskDto> {
     const dto = await this.transition(

@@ -1,4 +1,4 @@
-import { TERMINAL_TASK_STATUSES, type EventEnvelope, type TaskDetailDto } from '@app/contracts';
+import { TERMINAL_TASK_STATUSES, type EventEnvelope, type EventEnvelopeOf, type TaskDetailDto, type ToolLlmAttempt } from '@app/contracts';
 
 /**
  * A task's trace, derived from its `task:<id>` events (oldest first) and its detail (with bids). Pure: the page and
@@ -59,51 +59,66 @@ export interface ToolSpan {
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-function attemptsOf(v: unknown): LlmCall['attempts'] {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The envelope with its payload typed by `EventDataMap` (narrow on `type`); a payload that is not an object (an older
+ * server, a broken producer: the wire is not trusted) reads as one without fields. Field values are still checked
+ * where they are shown (`num`, `str`).
+ */
+function typed(e: EventEnvelope): EventEnvelope {
+  return isRecord(e.data) ? e : ({ ...e, data: {} } as unknown as EventEnvelope);
+}
+
+function attemptsOf(v: readonly ToolLlmAttempt[] | undefined): LlmCall['attempts'] {
   if (!Array.isArray(v)) return [];
-  return v.map((a: Record<string, unknown>) => ({
-    provider: String(a.provider ?? '?'),
-    outcome: String(a.outcome ?? '?'),
+  return v.filter(isRecord).map((a) => ({
+    provider: str(a.provider) ?? '?',
+    outcome: str(a.outcome) ?? '?',
     reason: str(a.reason),
     latencyMs: num(a.latencyMs) ?? 0,
   }));
 }
 
-function promptOf(v: unknown): LlmCall['prompt'] {
+function promptOf(v: readonly { role: string; content: string }[] | undefined): LlmCall['prompt'] {
   if (!Array.isArray(v)) return null;
-  return v.map((m: Record<string, unknown>) => ({ role: String(m.role ?? '?'), content: String(m.content ?? '') }));
+  return v.filter(isRecord).map((m) => ({ role: str(m.role) ?? '?', content: str(m.content) ?? '' }));
 }
 
 /** Short label of one event for the timeline and the "current step". */
-export function stepLabel(e: EventEnvelope): string {
-  const d = (e.data ?? {}) as Record<string, unknown>;
+export function stepLabel(received: EventEnvelope): string {
+  const e = typed(received);
   switch (e.type) {
     case 'task.created':
       return 'posted';
     case 'task.bidding':
       return 'auction open';
     case 'bid.submitted':
-      return `bid ${String(d.bidSats)} sats by ${e.agentId ?? '?'}`;
+      return `bid ${String(e.data.bidSats)} sats by ${e.agentId ?? '?'}`;
     case 'bid.rejected':
-      return `bid refused (${String(d.reason ?? d.code ?? '')}) from ${e.agentId ?? '?'}`;
-    case 'auction.closed':
-      return d.winnerAgentId ? `auction closed: ${String(d.winnerAgentId)} won at ${String(d.winningBidSats)} sats` : 'auction closed without bids';
+      return `bid refused (${String(e.data.reason ?? e.data.code ?? '')}) from ${e.agentId ?? '?'}`;
+    case 'auction.closed': {
+      const { winnerAgentId, winningBidSats, assignedBy } = e.data;
+      if (!winnerAgentId) return 'auction closed without bids';
+      if (assignedBy) return `auction closed: ${String(assignedBy)} assigned ${String(winnerAgentId)}${winningBidSats === null || winningBidSats === undefined ? '' : ` at ${String(winningBidSats)} sats`}`;
+      return `auction closed: ${String(winnerAgentId)} won at ${String(winningBidSats)} sats`;
+    }
     case 'task.assigned':
-      return `assigned to ${e.agentId ?? String(d.agentId ?? '?')}`;
+      return `assigned to ${e.agentId ?? '?'}${e.data.reassignedFrom ? ` (was ${String(e.data.reassignedFrom)})` : ''}`;
     case 'task.started':
       return 'started';
     case 'task.progress':
-      return `progress: ${String(d.message ?? '')}`;
+      return `progress: ${String(e.data.message ?? '')}`;
     case 'tool.called':
-      return `calling ${String(d.name ?? 'tool')}`;
+      return `calling ${String(e.data.name ?? 'tool')}`;
     case 'tool.completed':
-      return `${String(d.name ?? 'tool')} done`;
+      return `${String(e.data.name ?? 'tool')} done`;
     case 'tool.failed':
-      return `${String(d.name ?? 'tool')} failed`;
+      return `${String(e.data.name ?? 'tool')} failed`;
     case 'task.completed':
       return 'completed';
     case 'task.failed':
-      return `failed: ${String(d.reason ?? '')}`;
+      return `failed: ${String(e.data.reason ?? '')}`;
     case 'task.cancelled':
       return 'cancelled';
     default:
@@ -119,28 +134,30 @@ export function buildTrace(task: TaskDetailDto, events: readonly EventEnvelope[]
   const timeline = [...new Map(events.filter((e) => e.taskId === task.id).map((e) => [e.seq, e])).values()].sort((a, b) => a.seq - b.seq);
   const t0 = Date.parse(task.createdAt);
   const rejected: TaskTrace['auction']['rejected'] = [];
-  let closed: EventEnvelope | null = null;
+  let closed: EventEnvelopeOf<'auction.closed'> | null = null;
   const llmCalls: LlmCall[] = [];
   const tools: ToolSpan[] = [];
   const open = new Map<string, { span: ToolSpan; prompt: LlmCall['prompt'] }[]>();
-  for (const e of timeline) {
-    const d = (e.data ?? {}) as Record<string, unknown>;
-    if (e.type === 'bid.rejected') rejected.push({ agentId: e.agentId, bidSats: num(d.bidSats), reason: String(d.reason ?? d.code ?? 'rejected'), at: e.createdAt });
+  for (const received of timeline) {
+    const e = typed(received);
+    if (e.type === 'bid.rejected') rejected.push({ agentId: e.agentId, bidSats: num(e.data.bidSats), reason: str(e.data.reason) ?? str(e.data.code) ?? 'rejected', at: e.createdAt });
     if (e.type === 'auction.closed') closed = e;
     if (e.type === 'tool.called') {
-      const name = String(d.name ?? 'tool');
+      const d = e.data;
+      const name = str(d.name) ?? 'tool';
       const span: ToolSpan = { name, startOffsetMs: Date.parse(e.createdAt) - t0, durationMs: null, status: 'running', error: null };
       tools.push(span);
-      open.set(name, [...(open.get(name) ?? []), { span, prompt: promptOf(d.prompt ?? d.messages) }]);
+      open.set(name, [...(open.get(name) ?? []), { span, prompt: promptOf(d.prompt ?? (d.messages as typeof d.prompt)) }]);
     }
     if (e.type === 'tool.completed' || e.type === 'tool.failed') {
-      const name = String(d.name ?? 'tool');
+      const d = e.data;
+      const name = str(d.name) ?? 'tool';
       const stack = open.get(name) ?? [];
       const started = stack.shift();
       const endOffset = Date.parse(e.createdAt) - t0;
       const duration = num(d.durationMs) ?? (started ? endOffset - started.span.startOffsetMs : null);
       const ok = e.type === 'tool.completed';
-      const error = ok ? null : String(d.reason ?? d.error ?? 'failed');
+      const error = ok ? null : (str(d.reason) ?? str(d.error) ?? 'failed');
       if (started) Object.assign(started.span, { durationMs: duration, status: ok ? 'ok' : 'error', error });
       else tools.push({ name, startOffsetMs: endOffset - (duration ?? 0), durationMs: duration, status: ok ? 'ok' : 'error', error });
       if (name.startsWith('llm.')) {
@@ -167,7 +184,7 @@ export function buildTrace(task: TaskDetailDto, events: readonly EventEnvelope[]
   const terminal = TERMINAL_TASK_STATUSES.includes(task.status);
   const endAt = terminal ? Date.parse(task.completedAt ?? task.updatedAt) : nowMs;
   const last = [...timeline].reverse().find((e) => e.type !== 'bid.submitted' || task.status === 'bidding');
-  const cd = (closed?.data ?? {}) as Record<string, unknown>;
+  const cd: Partial<EventEnvelopeOf<'auction.closed'>['data']> = closed?.data ?? {};
   return {
     taskId: task.id,
     timeline,
@@ -212,14 +229,20 @@ export function traceExport(task: TaskDetailDto, trace: TaskTrace): string {
 /** Agent statistics from its bid events and the closed auctions (only closed auctions are outcomes). */
 export function agentStats(agentId: string, bidEvents: readonly EventEnvelope[], closedAuctions: readonly EventEnvelope[]) {
   const bids = bidEvents
-    .filter((e) => e.type === 'bid.submitted' && e.agentId === agentId && e.taskId)
-    .map((e) => ({ taskId: e.taskId!, bidSats: num((e.data as Record<string, unknown> | undefined)?.bidSats), at: e.createdAt, seq: e.seq }))
+    .map(typed)
+    .filter((e): e is EventEnvelopeOf<'bid.submitted'> => e.type === 'bid.submitted' && e.agentId === agentId && !!e.taskId)
+    .map((e) => ({ taskId: e.taskId!, bidSats: num(e.data.bidSats), at: e.createdAt, seq: e.seq }))
     .sort((a, b) => b.seq - a.seq);
-  const closedBy = new Map(closedAuctions.filter((e) => e.type === 'auction.closed' && e.taskId).map((e) => [e.taskId!, e]));
-  const decided = bids.filter((b) => closedBy.has(b.taskId));
-  const won = decided.filter((b) => (closedBy.get(b.taskId)!.data as Record<string, unknown> | undefined)?.winnerAgentId === agentId);
+  const winnerOf = new Map(
+    closedAuctions
+      .map(typed)
+      .filter((e): e is EventEnvelopeOf<'auction.closed'> => e.type === 'auction.closed' && !!e.taskId)
+      .map((e) => [e.taskId!, str(e.data.winnerAgentId)]),
+  );
+  const decided = bids.filter((b) => winnerOf.has(b.taskId));
+  const won = decided.filter((b) => winnerOf.get(b.taskId) === agentId);
   return {
-    bids: bids.map((b) => ({ ...b, outcome: closedBy.has(b.taskId) ? ((closedBy.get(b.taskId)!.data as Record<string, unknown> | undefined)?.winnerAgentId === agentId ? 'won' : 'lost') : 'open' })),
+    bids: bids.map((b) => ({ ...b, outcome: winnerOf.has(b.taskId) ? (winnerOf.get(b.taskId) === agentId ? 'won' : 'lost') : 'open' })),
     auctionsDecided: decided.length,
     auctionsWon: won.length,
     /** won / decided, null before any decided auction. */

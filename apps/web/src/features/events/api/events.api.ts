@@ -9,6 +9,8 @@ export interface EventFilters {
   source: string;
   from?: string;
   to?: string;
+  /** Types left out (server side, `excludeType`): the activity feed's scheduled types. */
+  excludeTypes?: EventType[];
 }
 
 export const EMPTY_FILTERS: EventFilters = { types: [], agentId: '', taskId: '', source: '' };
@@ -17,7 +19,7 @@ export const EMPTY_FILTERS: EventFilters = { types: [], agentId: '', taskId: '',
 export type EventCursor = { before?: number; after?: number };
 
 function filterParams(f: EventFilters) {
-  return { type: f.types, agentId: f.agentId.trim(), taskId: f.taskId.trim(), source: f.source.trim(), from: f.from, to: f.to };
+  return { type: f.types, excludeType: f.excludeTypes, agentId: f.agentId.trim(), taskId: f.taskId.trim(), source: f.source.trim(), from: f.from, to: f.to };
 }
 
 /** GET /api/events: newest first (with `after`, the server returns oldest first; we re-sort newest first). */

@@ -22,10 +22,8 @@ export const feedQuery = (channel: string, limit: number, types?: readonly Event
   queryOptions({
     queryKey: eventKeys.feed(channel, exclude),
     queryFn: async () => {
-      // exclusions are applied here (the API filters by inclusion, at most 50 types): read more rows so the feed
-      // still gets about `limit` events when scheduled ones are frequent
-      const read = exclude.length > 0 ? Math.min(1000, limit * 5) : limit;
-      const page = await fetchEvents({ ...EMPTY_FILTERS, types: types ? [...types] : [] }, {}, read);
+      // the API leaves the excluded types out (`excludeType`); filtered here as well for a server without it
+      const page = await fetchEvents({ ...EMPTY_FILTERS, types: types ? [...types] : [], excludeTypes: [...exclude] }, {}, limit);
       const items = exclude.length > 0 ? page.items.filter((e) => !exclude.includes(e.type)).slice(0, limit) : page.items;
       return stampSnapshot<FeedData>({ items, headSeq: page.headSeq, epoch: page.epoch });
     },

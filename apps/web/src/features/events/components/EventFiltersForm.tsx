@@ -1,21 +1,23 @@
 import '../events.css';
 import { useState, type FormEvent } from 'react';
 import { EVENT_TYPES, type EventType } from '@app/contracts';
-import { localInputToIso } from '../../../lib/time';
+import { isoToLocalInput, localInputToIso } from '../../../lib/time';
 import { EMPTY_FILTERS, type EventFilters } from '../api/events.api';
 
 type EventFiltersFormProps = {
+  /** The applied filters (from the URL): the form starts from them; remount it (`key`) when they change. */
+  value: EventFilters;
   onApply: (filters: EventFilters) => void;
 };
 
-/** Filters: type multi-select, agent, task, source, from/to (local time). */
-export function EventFiltersForm({ onApply }: EventFiltersFormProps) {
-  const [types, setTypes] = useState<EventType[]>([]);
-  const [agentId, setAgentId] = useState('');
-  const [taskId, setTaskId] = useState('');
-  const [source, setSource] = useState('');
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
+/** Filters: type multi-select, agent, task (full id or the short id the table shows), source, from/to (local time). */
+export function EventFiltersForm({ value, onApply }: EventFiltersFormProps) {
+  const [types, setTypes] = useState<EventType[]>(value.types);
+  const [agentId, setAgentId] = useState(value.agentId);
+  const [taskId, setTaskId] = useState(value.taskId);
+  const [source, setSource] = useState(value.source);
+  const [from, setFrom] = useState(isoToLocalInput(value.from));
+  const [to, setTo] = useState(isoToLocalInput(value.to));
 
   const handleSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -56,7 +58,7 @@ export function EventFiltersForm({ onApply }: EventFiltersFormProps) {
         </label>
         <label className="field">
           <span>Task</span>
-          <input value={taskId} onChange={(e) => setTaskId(e.target.value)} placeholder="task id" data-testid="filter-task" autoCapitalize="none" spellCheck={false} />
+          <input value={taskId} onChange={(e) => setTaskId(e.target.value)} placeholder="task id or its first 8 characters" data-testid="filter-task" autoCapitalize="none" spellCheck={false} />
         </label>
         <label className="field">
           <span>Source</span>
@@ -74,7 +76,7 @@ export function EventFiltersForm({ onApply }: EventFiltersFormProps) {
           <button type="submit" className="btn btn--primary" data-testid="filter-apply">
             Apply
           </button>
-          <button type="button" className="btn" onClick={handleReset}>
+          <button type="button" className="btn" onClick={handleReset} data-testid="filter-reset">
             Reset
           </button>
         </div>

@@ -17,6 +17,11 @@ function AgentRow({ agent }: { agent: AgentDto }) {
         <StatusBadge status={agent.status} testId={`agent-status-${agent.id}`} />
       </div>
       {agent.lifecycle && agent.lifecycleSince && <SinceTime since={agent.lifecycleSince} label={agent.lifecycle} />}
+      {agent.unavailableReason && (
+        <p className="agent__unavailable small" data-testid={`agent-unavailable-${agent.id}`}>
+          not bidding: {agent.unavailableReason}
+        </p>
+      )}
       {agent.capabilities.length > 0 && (
         <ul className="tags">
           {agent.capabilities.map((c) => (

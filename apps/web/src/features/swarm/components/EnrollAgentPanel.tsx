@@ -9,6 +9,24 @@ export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The ready-to-copy CLI command that runs an enrolled agent against this server (`serverUrl` = the dashboard's own
+ * origin: the API serves the dashboard, so it is the URL the agent must reach).
+ */
+export function enrollCommand(serverUrl: string, key: string, name: string, capabilities: readonly string[]): string {
+  return [
+    'pnpm agent',
+    `--url ${shellQuote(serverUrl)}`,
+    `--key ${shellQuote(key)}`,
+    `--name ${shellQuote(name)}`,
+    capabilities.length ? `--capabilities ${shellQuote(capabilities.join(','))}` : '',
+    '--bid 20',
+    `--exec "..."`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** Enroll an external agent: creates the agent and its agent-bound key (shown once) plus the CLI command. */
 export function EnrollAgentPanel() {
   const [name, setName] = useState('');
@@ -26,16 +44,7 @@ export function EnrollAgentPanel() {
       { name: name.trim(), ...(caps.length ? { capabilities: caps } : {}) },
       {
         onSuccess: (res) => {
-          const command = [
-            'pnpm agent',
-            `--key ${shellQuote(res.key)}`,
-            `--name ${shellQuote(res.agent.name)}`,
-            caps.length ? `--capabilities ${shellQuote(caps.join(','))}` : '',
-            '--bid 20',
-            `--exec "..."`,
-          ]
-            .filter(Boolean)
-            .join(' ');
+          const command = enrollCommand(window.location.origin, res.key, res.agent.name, caps);
           setResult({ key: res.key, command });
           setName('');
           setCapabilities('');
@@ -65,7 +74,8 @@ export function EnrollAgentPanel() {
         />
       )}
       <p className="muted small">
-        Run the command on the agent's machine; replace <code>--exec "..."</code> with the command that does the work.
+        Run the command on the agent's machine (from a checkout of this repository); replace <code>--exec "..."</code> with the command that does the work. If
+        the agent reaches this server under another address, change <code>--url</code>.
       </p>
     </section>
   );

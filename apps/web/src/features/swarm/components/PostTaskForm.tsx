@@ -3,22 +3,28 @@ import { useState, type FormEvent } from 'react';
 import { ErrorText } from '../../../components/ui/ErrorText';
 import { useAgents, useCreateTask } from '../hooks/useSwarm';
 
-/** "Post a task": description, optional direct assignment to an agent (otherwise an auction runs). */
+/**
+ * "Post a task": description, optional direct assignment to an agent (otherwise an auction runs). The server's
+ * `warning` (no agent able to do it is available now) stays shown under the form until the next post.
+ */
 export function PostTaskForm() {
   const [description, setDescription] = useState('');
   const [agentId, setAgentId] = useState('');
   const agents = useAgents();
   const create = useCreateTask();
+  const [warning, setWarning] = useState<string | null>(null);
   const online = (agents.data?.items ?? []).filter((a) => a.status !== 'offline');
 
   const handleSubmit = (e: FormEvent) => {
     e.preventDefault();
     const text = description.trim();
     if (!text) return;
+    setWarning(null);
     create.mutate(
       { description: text, ...(agentId ? { agentId } : {}) },
       {
-        onSuccess: () => {
+        onSuccess: (task) => {
+          setWarning(task.warning ?? null);
           setDescription('');
           setAgentId('');
         },
@@ -56,6 +62,11 @@ export function PostTaskForm() {
           </button>
         </div>
         <ErrorText error={create.error} testId="task-error" />
+        {warning && (
+          <p className="notice-warn" role="status" data-testid="task-warning">
+            {warning}
+          </p>
+        )}
       </form>
     </section>
   );

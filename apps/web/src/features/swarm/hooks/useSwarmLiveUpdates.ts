@@ -181,7 +181,8 @@ export function applySwarmEvents(qc: QueryClient, events: readonly EventEnvelope
 
 /**
  * The swarm feature's one realtime hook: subscribes to the `swarm` channel and patches/refetches agents,
- * personas, tasks and auctions. Mount once on the Live page.
+ * personas, tasks and auctions, and to `router` for provider state changes (personas' `unavailableReason`). Mount
+ * once on the Live page.
  */
 export function useSwarmLiveUpdates(): void {
   const qc = useQueryClient();
@@ -197,4 +198,14 @@ export function useSwarmLiveUpdates(): void {
     },
   });
   useBaseline(sub, agents.data);
+  // a persona's `unavailableReason` follows the LLM router's state: a provider state change refetches the agents
+  const routerSub = useChannel('router', {
+    onEvents: (events) => {
+      if (events.some((e) => e.type === 'router.provider_state_changed')) invalidatorRef.current?.add(swarmKeys.agents());
+    },
+    onGap: () => {
+      void qc.invalidateQueries({ queryKey: swarmKeys.agents() });
+    },
+  });
+  useBaseline(routerSub, agents.data);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventEnvelope, TaskDetailDto } from '@app/contracts';
-import { agentStats, buildTrace, traceExport } from '../trace';
+import { agentStats, buildTrace, stepLabel, traceExport } from '../trace';
 
 const T0 = Date.parse('2026-12-02T05:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -81,5 +81,24 @@ describe('task trace', () => {
     const s = agentStats('echo', bids, closed);
     expect(s).toMatchObject({ auctionsDecided: 2, auctionsWon: 1, winRate: 0.5 });
     expect(Object.fromEntries(s.bids.map((b) => [b.taskId, b.outcome]))).toEqual({ a: 'won', b: 'lost', c: 'open' });
+  });
+
+  it('labels an operator assignment mid-auction and a reassignment from the typed payloads', () => {
+    expect(stepLabel(ev('auction.closed', 0, { winnerAgentId: 'scout', winningBidSats: null, bidCount: 1, assignedBy: 'admin' }))).toBe('auction closed: admin assigned scout');
+    expect(stepLabel(ev('auction.closed', 0, { winnerAgentId: 'scout', winningBidSats: 9, bidCount: 1, assignedBy: 'admin' }))).toBe('auction closed: admin assigned scout at 9 sats');
+    expect(stepLabel(ev('task.assigned', 0, { bidSats: null, direct: true, reassignedFrom: 'echo' }, 'scout'))).toBe('assigned to scout (was echo)');
+  });
+
+  it('payloads that do not match the catalogue (not an object, wrong field types) neither throw nor show as values', () => {
+    const broken = [
+      ev('task.created', 0),
+      { ...ev('tool.called', 10), data: 'not an object' } as unknown as EventEnvelope,
+      ev('tool.completed', 20, { name: 7, attempts: 'x', tokensIn: 'many', prompt: [null, 3] }),
+      ev('bid.rejected', 30, { reason: { html: '<b>x</b>' }, bidSats: '5' }, 'late'),
+    ];
+    const tr = buildTrace(task({ status: 'running', completedAt: null }), broken, T0 + 100);
+    expect(tr.tools.map((x) => [x.name, x.status])).toEqual([['tool', 'ok']]);
+    expect(tr.auction.rejected).toEqual([{ agentId: 'late', bidSats: null, reason: 'rejected', at: at(30) }]);
+    expect(stepLabel(broken[1])).toBe('calling tool');
   });
 });

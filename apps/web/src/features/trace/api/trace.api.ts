@@ -15,3 +15,5 @@ export const fetchClosedAuctions = () => api.get<EventPage>('/api/events', { typ
 export const fetchAgentMessages = (agentId: string) => api.get<ListResponse<AgentMessageDto>>('/api/messages', { agentId, limit: 100 });
 export const postTask = (body: CreateTaskRequest) => api.post<TaskDto>('/api/tasks', body);
 export const postCancel = (id: string) => api.post<TaskDto>(`/api/tasks/${encodeURIComponent(id)}/cancel`, { reason: 'cancelled by operator' });
+/** Operator assignment: mid-auction (closes it now) or reassignment before the task started. */
+export const postAssign = (id: string, agentId: string) => api.post<TaskDto>(`/api/tasks/${encodeURIComponent(id)}/assign`, { agentId });

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { CreateTaskRequest, EventEnvelope } from '@app/contracts';
 import { useBaseline, useChannel, type Snapshot } from '../../../lib/realtime-react';
 import type { EventPage } from '@app/contracts';
-import { postCancel, postTask } from '../api/trace.api';
+import { postAssign, postCancel, postTask } from '../api/trace.api';
 import { agentBidsQuery, agentMessagesQuery, agentQuery, agentTasksQuery, closedAuctionsQuery, taskDetailQuery, taskEventsQuery, traceKeys } from '../api/trace.queries';
 
 /** Appends live events to an events snapshot (dedupe by seq; kept oldest first). */
@@ -58,6 +58,12 @@ export function useAgentActivity(id: string) {
 export function usePostTask() {
   const qc = useQueryClient();
   return useMutation({ mutationFn: (body: CreateTaskRequest) => postTask(body), onSettled: () => qc.invalidateQueries({ queryKey: ['swarm'] }) });
+}
+
+/** Assigns the task to an agent (while bidding, or reassigns before it started); refetches the task after. */
+export function useAssign(id: string) {
+  const qc = useQueryClient();
+  return useMutation({ mutationFn: (agentId: string) => postAssign(id, agentId), onSettled: () => qc.invalidateQueries({ queryKey: traceKeys.task(id) }) });
 }
 
 export function useCancel(id: string) {

@@ -43,6 +43,7 @@ function agent(id: string, patch: Partial<AgentDto> = {}): AgentDto {
     lastHeartbeatAt: null,
     createdAt: T0,
     updatedAt: T0,
+    unavailableReason: null,
     ...patch,
   };
 }

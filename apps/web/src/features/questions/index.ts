@@ -1,0 +1,1 @@
+export { QuestionsNavBadge } from './components/QuestionsNavBadge';
