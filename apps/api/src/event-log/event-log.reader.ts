@@ -164,11 +164,18 @@ export class EventLogReader implements OnModuleInit {
   /**
    * The full task id a short id (the 8 characters the dashboard shows) stands for: looked up among the tasks' own
    * `task.created` events (type index, one row per task) whose task id starts with `prefix`.
-   * @returns the unique match, or null when `prefix` is a full id, shorter than 4 characters or matches no task
+   * @returns `prefix` itself when events carry exactly that task id; else the unique match, or null when `prefix` is
+   *   a full id, shorter than 4 characters or matches no task
    * @throws AppError `event-log/ambiguous_task_prefix` (400) when it matches several tasks
    */
   async resolveTaskIdPrefix(prefix: string): Promise<string | null> {
     if (prefix.length < MIN_TASK_PREFIX || prefix.length >= FULL_TASK_ID_LENGTH) return null;
+    // an id that exists as typed is that id, even when it is also the start of longer ones (task-2 vs task-20)
+    const exact: unknown[] = await this.dataSource.query(
+      `SELECT 1 AS x FROM event_log WHERE ${this.sql.q('taskId')} = ${this.sql.param(1)} LIMIT 1`,
+      [prefix],
+    );
+    if (exact.length > 0) return prefix;
     const pattern = prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
     const rows: { taskId: string }[] = await this.dataSource.query(
       `SELECT ${this.sql.q('taskId')} AS ${this.sql.q('taskId')} FROM event_log WHERE type = 'task.created' AND ${this.sql.q('taskId')} LIKE ${this.sql.param(1)} ESCAPE '\\' LIMIT 2`,
