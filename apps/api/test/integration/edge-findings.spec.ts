@@ -104,6 +104,9 @@ describe.each(databaseKinds())('edge findings (%s)', (db) => {
       // found by the fuzz suite: an error on a route with its own content type (SVG) was FST_ERR_REP_INVALID_PAYLOAD_TYPE
       { name: 'invoice QR with an unknown query parameter', method: 'get', path: '/api/ledger/invoices/some-ref/qr?unknownParam=1' },
       { name: 'CSV export with a bad limit', method: 'get', path: '/api/events/export?format=csv&limit=abc' },
+      { name: 'ledger transactions from=2026-100 (ordinal date)', method: 'get', path: '/api/ledger/transactions?from=2026-100' },
+      { name: 'ledger export to=2026-W05 (week date)', method: 'get', path: '/api/ledger/export?to=2026-W05' },
+      { name: 'ledger transactions agentId null-ish empty', method: 'get', path: '/api/ledger/transactions?agentId=' },
     ];
     it.each(cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
       const users = await request(t.url).get('/api/users').set(bearer(t.adminKey)).expect(200);
