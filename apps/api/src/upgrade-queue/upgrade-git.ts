@@ -227,6 +227,12 @@ export class UpgradeGit {
     }
   }
 
+  /** Paths of the files at `commit` (sorted as git lists them), at most `limit` of them. */
+  async listFiles(commit: string, limit: number): Promise<string[]> {
+    const out = await this.git.raw(['ls-tree', '-r', '--name-only', '-z', commit]);
+    return out.split('\0').filter(Boolean).slice(0, limit);
+  }
+
   /** Deletes a ref made by `commitDiff` (no error when missing). */
   async deleteRef(ref: string): Promise<void> {
     await this.git.raw(['update-ref', '-d', ref]).catch(() => undefined);

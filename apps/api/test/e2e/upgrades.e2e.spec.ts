@@ -85,7 +85,9 @@ describe('upgrades in Chromium', () => {
     await keyword.waitFor({ state: 'visible' });
     expect(await diff.locator('.d2h-ins .hljs-string').first().textContent()).toBe("'greeting file'");
     // the token has its own colour (not the plain line colour)
-    const colours = await keyword.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el.parentElement as Element).color]);
+    const colours = (await page.evaluate(
+      "(() => { const k = document.querySelector('[data-testid=diff-view] .d2h-ins .hljs-keyword'); return [getComputedStyle(k).color, getComputedStyle(k.parentElement).color]; })()",
+    )) as string[];
     expect(colours[0]).not.toBe(colours[1]);
     await page.screenshot({ path: join(ARTIFACTS, 'upgrades-diff.png'), fullPage: true });
 
