@@ -45,11 +45,12 @@ describe('forge persona proposes upgrades', () => {
     repo?.remove();
   });
 
-  const finished = (id: string) =>
+  type TaskView = { status: string; result: string | null };
+  const finished = (id: string): Promise<TaskView> =>
     waitFor(async () => {
       const r = await as(t, t.adminKey).get(`/api/tasks/${id}`);
-      return ['completed', 'failed'].includes(r.body.status) ? (r.body as { status: string; result: string | null; failureReason?: string | null }) : null;
-    }, 20_000);
+      return ['completed', 'failed'].includes(r.body.status) ? (r.body as TaskView) : null;
+    }, 20_000) as Promise<TaskView>;
   const forgeProposals = async () => ((await as(t, op).get('/api/upgrades?agentId=persona-forge').expect(200)).body as UpgradeListDto).items;
 
   it('the trigger: a patch, a diff or a code change', () => {
