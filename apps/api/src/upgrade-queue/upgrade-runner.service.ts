@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { UpgradeFailureReason, UpgradePhase, UpgradeState } from '@app/contracts';
@@ -9,7 +9,7 @@ import { nowIso } from '../common/time.util';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { UpgradeEntity } from './entities/upgrade.entity';
-import { runCommand, type UpgradeGit } from './upgrade-git';
+import { killGroup, runCommand, type UpgradeGit } from './upgrade-git';
 import { UpgradeQueueService } from './upgrade-queue.service';
 
 /** Test runs of one proposal (re-tests after the target moved, restarts) before it fails. */
@@ -234,6 +234,36 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
     return join(this.queue.cfg.worktreeDir, LANE_DIR);
   }
 
+  /** Where the process-group id of the test command running in the lane is kept (next to the lane). */
+  private lanePidFile(): string {
+    return join(this.queue.cfg.worktreeDir, `${LANE_DIR}.pid`);
+  }
+
+  /**
+   * Kills the test command a killed instance left running in the lane (its process group survives a kill -9 of
+   * the API), so it cannot write into the tree the next run tests. Only a live process whose working directory is
+   * inside the lane is killed (`/proc/<pid>/cwd`; a reused pid elsewhere is left alone).
+   */
+  private killOrphanedLaneTest(): void {
+    const file = this.lanePidFile();
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(file, 'utf8').trim());
+    } catch {
+      return; // no test was running
+    }
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (pid > 0 && (cwd === this.lanePath() || cwd.startsWith(`${this.lanePath()}/`))) {
+        this.logger.warn(`killing the orphaned test process group ${pid} left in the lane worktree`);
+        killGroup(pid);
+      }
+    } catch {
+      /* gone already, or not ours to look at */
+    }
+    rmSync(file, { force: true });
+  }
+
   /** Merge + test + fast-forward, re-testing while the target moves under it; then the health check. */
   private async testAndApply(git: UpgradeGit, row: UpgradeEntity, reason: string): Promise<Outcome> {
     const target = this.queue.cfg.targetBranch;
@@ -272,6 +302,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
       );
       row.attempt = attempt;
       {
+        this.killOrphanedLaneTest();
         await git.prepareWorktree(wt, targetHead);
         const merged = await git.mergeInWorktree(wt, row.headCommit, `Upgrade ${row.id}: ${row.title}`);
         if (!merged.ok) {
@@ -423,6 +454,13 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
         timeoutMs,
         limitBytes: this.queue.cfg.outputLimitBytes,
         env: { UPGRADE_ID: row.id, UPGRADE_ATTEMPT: String(attempt) },
+        onSpawn: (pid) => {
+          try {
+            writeFileSync(this.lanePidFile(), String(pid));
+          } catch {
+            /* best effort: only used to end an orphan after a crash */
+          }
+        },
         onChunk: (c) => {
           pending += c;
           all += c;
@@ -430,6 +468,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
         },
       });
       truncated = res.truncated;
+      rmSync(this.lanePidFile(), { force: true });
       return res;
     } finally {
       clearInterval(timer);
