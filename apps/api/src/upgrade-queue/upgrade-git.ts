@@ -149,8 +149,11 @@ export class UpgradeGit {
 
   /** Files changed base..head with line counts (binary: 0/0, `binary: true`). */
   async changedFiles(base: string, head: string): Promise<GitFileChange[]> {
-    const numstat = await this.git.raw(['diff', '--numstat', '-z', '-M', base, head, '--']);
-    const status = await this.git.raw(['diff', '--name-status', '-z', '-M', base, head, '--']);
+    // two independent git processes: run them at once (propose latency)
+    const [numstat, status] = await Promise.all([
+      this.git.raw(['diff', '--numstat', '-z', '-M', base, head, '--']),
+      this.git.raw(['diff', '--name-status', '-z', '-M', base, head, '--']),
+    ]);
     const statusByPath = new Map<string, { status: GitFileChange['status']; oldPath: string | null }>();
     const st = status.split('\0');
     for (let i = 0; i < st.length - 1; ) {
