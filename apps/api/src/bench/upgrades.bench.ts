@@ -5,8 +5,9 @@
  * SQLite with `UPGRADE_TEST_COMMAND=true` (the test command's own time is measured separately and subtracted).
  * 1. Sequential: BENCH_SEQUENTIAL proposals (default 10), each proposed by an agent as a diff, approved by the admin,
  *    and waited for: per proposal the propose call's latency (git apply into a temporary index + diff + insert) and
- *    the run's duration from `testStartedAt` to applied (worktree add of 10,000 files, merge, test, compare-and-swap
- *    fast-forward, worktree removal), minus the mean time of `/bin/sh -c true`.
+ *    the run's duration from `testStartedAt` to applied (resetting the reused lane worktree of 10,000 files to the
+ *    target head, or creating it on the first run; merge, test, compare-and-swap fast-forward), minus the mean time
+ *    of `/bin/sh -c true`.
  * 2. Burst: BENCH_BURST proposals (default 50) proposed, then all approved at once; waits until every one is final and
  *    checks that they were applied in queue order and none is left in `testing`.
  * The last line printed is one JSON object with every figure (ms).

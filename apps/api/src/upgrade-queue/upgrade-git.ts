@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { UpgradeFileDto } from '@app/contracts';
 
@@ -149,8 +149,11 @@ export class UpgradeGit {
 
   /** Files changed base..head with line counts (binary: 0/0, `binary: true`). */
   async changedFiles(base: string, head: string): Promise<GitFileChange[]> {
-    const numstat = await this.git.raw(['diff', '--numstat', '-z', '-M', base, head, '--']);
-    const status = await this.git.raw(['diff', '--name-status', '-z', '-M', base, head, '--']);
+    // two independent git processes: run them at once (propose latency)
+    const [numstat, status] = await Promise.all([
+      this.git.raw(['diff', '--numstat', '-z', '-M', base, head, '--']),
+      this.git.raw(['diff', '--name-status', '-z', '-M', base, head, '--']),
+    ]);
     const statusByPath = new Map<string, { status: GitFileChange['status']; oldPath: string | null }>();
     const st = status.split('\0');
     for (let i = 0; i < st.length - 1; ) {
@@ -227,6 +230,12 @@ export class UpgradeGit {
     }
   }
 
+  /** Paths of the files at `commit` (sorted as git lists them), at most `limit` of them. */
+  async listFiles(commit: string, limit: number): Promise<string[]> {
+    const out = await this.git.raw(['ls-tree', '-r', '--name-only', '-z', commit]);
+    return out.split('\0').filter(Boolean).slice(0, limit);
+  }
+
   /** Deletes a ref made by `commitDiff` (no error when missing). */
   async deleteRef(ref: string): Promise<void> {
     await this.git.raw(['update-ref', '-d', ref]).catch(() => undefined);
@@ -236,6 +245,55 @@ export class UpgradeGit {
   async addWorktree(dir: string, commit: string): Promise<void> {
     mkdirSync(join(dir, '..'), { recursive: true });
     await this.git.raw(['worktree', 'add', '--detach', '--force', dir, commit]);
+  }
+
+  /**
+   * Makes `dir` a clean detached worktree at `commit`, reusing the worktree already there when it is one of this
+   * repository's: `git reset --hard` (drops a half-done merge a killed run left), `git checkout --detach --force
+   * <commit>` (rewrites only the files that differ), `git clean -ffdx` (drops untracked and ignored files, build
+   * output included). A stale `index.lock` of a killed git is removed first. When `dir` is missing, not a worktree,
+   * or any step fails, it is removed and made afresh with `git worktree add`. Returns which path it took.
+   * Cost on a 10,000-file repository: tens of ms to reuse (only touched files change) versus ~1 s or more to add.
+   */
+  async prepareWorktree(dir: string, commit: string): Promise<'reused' | 'created'> {
+    if (existsSync(join(dir, '.git'))) {
+      const wt = gitAt(dir);
+      try {
+        const gitDir = (await wt.raw(['rev-parse', '--absolute-git-dir'])).trim();
+        const common = realpathSync(resolve(dir, (await wt.raw(['rev-parse', '--git-common-dir'])).trim()));
+        if (common === (await this.commonDir())) {
+          rmSync(join(gitDir, 'index.lock'), { force: true });
+          await wt.raw(['reset', '-q', '--hard']);
+          await wt.raw(['checkout', '-q', '--detach', '--force', commit]);
+          await wt.raw(['clean', '-ffdxq']);
+          const at = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+          if (at === commit) return 'reused';
+        }
+      } catch {
+        /* fall through: make it afresh */
+      }
+    }
+    await this.removeWorktree(dir);
+    await this.addWorktree(dir, commit);
+    return 'created';
+  }
+
+  /** Commit HEAD of the worktree at `dir` points to, or null. */
+  async worktreeHead(dir: string): Promise<string | null> {
+    try {
+      const out = (await gitAt(dir).raw(['rev-parse', 'HEAD'])).trim();
+      return SHA_RE.test(out) ? out : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private commonDirCache: string | null = null;
+
+  /** Absolute path of the repository's common git directory (cached). */
+  private async commonDir(): Promise<string> {
+    if (!this.commonDirCache) this.commonDirCache = realpathSync(resolve(this.repoPath, (await this.git.raw(['rev-parse', '--git-common-dir'])).trim()));
+    return this.commonDirCache;
   }
 
   /** Removes a worktree (and its directory) and prunes stale worktree records; never throws. */

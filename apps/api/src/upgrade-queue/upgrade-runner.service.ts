@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { UpgradeFailureReason, UpgradePhase, UpgradeState } from '@app/contracts';
@@ -9,13 +9,15 @@ import { nowIso } from '../common/time.util';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { UpgradeEntity } from './entities/upgrade.entity';
-import { runCommand, type UpgradeGit } from './upgrade-git';
+import { killGroup, runCommand, type UpgradeGit } from './upgrade-git';
 import { UpgradeQueueService } from './upgrade-queue.service';
 
 /** Test runs of one proposal (re-tests after the target moved, restarts) before it fails. */
 export const MAX_ATTEMPTS = 5;
 /** Interval of coalesced `upgrade.test_output` events while a command runs. */
 export const OUTPUT_FLUSH_MS = 250;
+/** Name of the reused worktree under UPGRADE_WORKTREE_DIR. */
+export const LANE_DIR = 'lane';
 
 /** This instance lost its claim on a running upgrade (its lease lapsed and another instance took it). */
 class LostClaimError extends Error {
@@ -34,8 +36,10 @@ type Outcome =
 /**
  * The apply side of the upgrade queue, a merge queue of one lane: takes the first `queued` proposal (queue order),
  * claims it across instances (conditional UPDATE under the queue lock, plus a renewed lease), and
- * 1. makes an isolated `git worktree` at the target branch's current head and merges the proposal there (a conflict
- *    fails it with the conflicting files; the repository's own working tree is never touched);
+ * 1. resets the queue's one reused, isolated `git worktree` (`<UPGRADE_WORKTREE_DIR>/lane`) to the target branch's
+ *    current head (reset --hard, checkout --detach --force, clean -ffdx: only touched files change) and merges the
+ *    proposal there (a conflict fails it with the conflicting files; the repository's own working tree is never
+ *    touched);
  * 2. runs `UPGRADE_TEST_COMMAND` there with a timeout and bounded output, streamed as `upgrade.test_output`;
  *    pass = exit code 0;
  * 3. fast-forwards the target to exactly the tested merge commit only if the target is still at the tested head
@@ -210,7 +214,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
     });
   }
 
-  /** Removes worktrees an earlier (killed) run of this upgrade left behind. */
+  /** Removes per-run worktrees (`<id>-<attempt>`) that runs before the reused lane worktree left behind. */
   private async removeStaleWorktrees(git: UpgradeGit, id: string): Promise<void> {
     let names: string[] = [];
     try {
@@ -221,8 +225,43 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
     for (const n of names) await git.removeWorktree(join(this.queue.cfg.worktreeDir, n));
   }
 
-  private worktreePath(row: UpgradeEntity, attempt: number): string {
-    return join(this.queue.cfg.worktreeDir, `${row.id}-${attempt}`);
+  /**
+   * The queue's one long-lived worktree (`<UPGRADE_WORKTREE_DIR>/lane`), reused by every run: one lane, one run at a
+   * time across instances (the claim), so one tree. Each run starts by resetting it to the target head
+   * (`UpgradeGit.prepareWorktree`), so a run killed mid-merge or mid-test leaves nothing the next run sees.
+   */
+  private lanePath(): string {
+    return join(this.queue.cfg.worktreeDir, LANE_DIR);
+  }
+
+  /** Where the process-group id of the test command running in the lane is kept (next to the lane). */
+  private lanePidFile(): string {
+    return join(this.queue.cfg.worktreeDir, `${LANE_DIR}.pid`);
+  }
+
+  /**
+   * Kills the test command a killed instance left running in the lane (its process group survives a kill -9 of
+   * the API), so it cannot write into the tree the next run tests. Only a live process whose working directory is
+   * inside the lane is killed (`/proc/<pid>/cwd`; a reused pid elsewhere is left alone).
+   */
+  private killOrphanedLaneTest(): void {
+    const file = this.lanePidFile();
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(file, 'utf8').trim());
+    } catch {
+      return; // no test was running
+    }
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (pid > 0 && (cwd === this.lanePath() || cwd.startsWith(`${this.lanePath()}/`))) {
+        this.logger.warn(`killing the orphaned test process group ${pid} left in the lane worktree`);
+        killGroup(pid);
+      }
+    } catch {
+      /* gone already, or not ours to look at */
+    }
+    rmSync(file, { force: true });
   }
 
   /** Merge + test + fast-forward, re-testing while the target moves under it; then the health check. */
@@ -249,7 +288,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
       const targetHead = await git.branchHead(target);
       if (!targetHead) return { kind: 'failed', reason: 'git_error', message: `Target branch ${target} not found` };
       const attempt = row.attempt + 1;
-      const wt = this.worktreePath(row, attempt);
+      const wt = this.lanePath();
       await this.update(
         row.id,
         { phase: 'merging', attempt, testedOnCommit: targetHead, mergeCommit: null, previousHead: null, testOutput: '', testOutputTruncated: false, healthOutput: '', exitCode: null, testStartedAt: nowIso() },
@@ -262,9 +301,9 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
           }),
       );
       row.attempt = attempt;
-      try {
-        await git.removeWorktree(wt);
-        await git.addWorktree(wt, targetHead);
+      {
+        this.killOrphanedLaneTest();
+        await git.prepareWorktree(wt, targetHead);
         const merged = await git.mergeInWorktree(wt, row.headCommit, `Upgrade ${row.id}: ${row.title}`);
         if (!merged.ok) {
           return { kind: 'failed', reason: 'conflict', message: `Merge into ${target} (${targetHead.slice(0, 12)}) conflicts: ${merged.conflicts.join(', ') || merged.message}`, conflicts: merged.conflicts };
@@ -274,6 +313,11 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
         if (test.timedOut) return { kind: 'failed', reason: 'test_timeout', message: `Test command timed out after ${this.queue.cfg.testTimeoutMs} ms`, exitCode: null };
         if (test.exitCode !== 0) {
           return { kind: 'failed', reason: 'tests_failed', message: `Test command exited with ${test.exitCode ?? `signal ${test.signal}`}`, exitCode: test.exitCode };
+        }
+        // the tested tree must still be the merge commit (a test command that commits or checks out is not a pass)
+        const testedAt = await git.worktreeHead(wt);
+        if (testedAt !== merged.mergeCommit) {
+          return { kind: 'failed', reason: 'git_error', message: `The test command moved the worktree's HEAD (${testedAt?.slice(0, 12)} instead of ${merged.mergeCommit.slice(0, 12)})` };
         }
         await this.fault('before_ff');
         // the phase (with the head to return to) is durable before the target moves
@@ -285,8 +329,6 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
         }
         await this.fault('after_ff');
         return this.healthCheck(git, { ...row, mergeCommit: merged.mergeCommit, previousHead: targetHead });
-      } finally {
-        await git.removeWorktree(wt);
       }
     }
   }
@@ -412,6 +454,13 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
         timeoutMs,
         limitBytes: this.queue.cfg.outputLimitBytes,
         env: { UPGRADE_ID: row.id, UPGRADE_ATTEMPT: String(attempt) },
+        onSpawn: (pid) => {
+          try {
+            writeFileSync(this.lanePidFile(), String(pid));
+          } catch {
+            /* best effort: only used to end an orphan after a crash */
+          }
+        },
         onChunk: (c) => {
           pending += c;
           all += c;
@@ -419,6 +468,7 @@ export class UpgradeRunnerService implements OnApplicationBootstrap, OnApplicati
         },
       });
       truncated = res.truncated;
+      rmSync(this.lanePidFile(), { force: true });
       return res;
     } finally {
       clearInterval(timer);

@@ -24,8 +24,8 @@ describe('upgrades in Chromium', () => {
   let browser: Browser;
   let agent: { id: string; key: string };
 
-  const propose = async (title: string, file: string) =>
-    (await request(t.url).post('/api/upgrades/diff').set('authorization', `Bearer ${agent.key}`).send({ title, rationale: `rationale of ${title}`, diff: unifiedDiff(file, null, `${title}\n`) }).expect(201)).body as {
+  const propose = async (title: string, file: string, content = `${title}\n`) =>
+    (await request(t.url).post('/api/upgrades/diff').set('authorization', `Bearer ${agent.key}`).send({ title, rationale: `rationale of ${title}`, diff: unifiedDiff(file, null, content) }).expect(201)).body as {
       id: string;
     };
   const stateOf = async (id: string) => (await request(t.url).get(`/api/upgrades/${id}`).set('authorization', `Bearer ${t.adminKey}`).expect(200)).body.state as string;
@@ -68,7 +68,7 @@ describe('upgrades in Chromium', () => {
     expect(await page.getByTestId('upgrades-badge').count()).toBe(0);
 
     // the agent proposes while the operator is looking: the badge appears live
-    const up = await propose('greeting file', 'docs/greeting.md');
+    const up = await propose('greeting file', 'src/greeting.ts', "export const greeting = 'greeting file';\n");
     await page.getByTestId('upgrades-badge').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('upgrades-badge').textContent()).toBe('1');
 
@@ -77,8 +77,18 @@ describe('upgrades in Chromium', () => {
     await page.getByTestId('upgrade-detail').waitFor();
     const diff = page.getByTestId('diff-view');
     await diff.locator('.d2h-file-wrapper').first().waitFor();
-    expect(await diff.textContent()).toContain('docs/greeting.md');
+    expect(await diff.textContent()).toContain('src/greeting.ts');
     expect(await diff.locator('.d2h-ins').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('greeting file')]));
+    // syntax-highlighted (highlight.js through diff2html's UI): the TypeScript keyword and string are tokens, shown
+    await waitFor(async () => (await diff.getAttribute('data-highlighted')) === 'true', 10_000);
+    const keyword = diff.locator('.d2h-ins .hljs-keyword', { hasText: 'export' }).first();
+    await keyword.waitFor({ state: 'visible' });
+    expect(await diff.locator('.d2h-ins .hljs-string').first().textContent()).toBe("'greeting file'");
+    // the token has its own colour (not the plain line colour)
+    const colours = (await page.evaluate(
+      "(() => { const k = document.querySelector('[data-testid=diff-view] .d2h-ins .hljs-keyword'); return [getComputedStyle(k).color, getComputedStyle(k.parentElement).color]; })()",
+    )) as string[];
+    expect(colours[0]).not.toBe(colours[1]);
     await page.screenshot({ path: join(ARTIFACTS, 'upgrades-diff.png'), fullPage: true });
 
     await page.getByTestId(`upgrade-comment-${up.id}`).fill('ship it');

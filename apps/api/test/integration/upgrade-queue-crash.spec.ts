@@ -112,8 +112,12 @@ describe.each(databaseKinds())('upgrade queue restart safety: kill -9 (%s)', (db
     const testing = (evs.body.items as { data: { upgradeId: string; reason: string; attempt: number } }[]).filter((e) => e.data.upgradeId === up.id);
     expect(testing.map((e) => e.data.attempt)).toEqual([1, 2]);
     expect(testing[1].data.reason).toContain('restarted');
-    // the killed run's worktree is gone too
-    expect(readdirSync(worktrees)).toEqual([]);
+    // the killed run's test command (its process group outlives the API) was ended before the lane was reused
+    expect(s.output()).toContain('killing the orphaned test process group');
+    // the killed run's worktree was reset and reused (one lane), and is clean: nothing of the killed run is left
+    expect(readdirSync(worktrees)).toEqual(['lane']);
+    expect(git(join(worktrees, 'lane'), 'rev-parse', 'HEAD')).toBe(done.mergeCommit);
+    expect(git(join(worktrees, 'lane'), 'status', '--porcelain', '--ignored')).toBe('');
     expect(git(repo.path, 'status', '--porcelain')).toBe('');
     const list = await api(s, opKey, 'GET', '/api/upgrades?state=testing');
     expect(list.body.items).toEqual([]);

@@ -164,11 +164,13 @@ describe.each(databaseKinds())('upgrade queue (%s)', (db) => {
     expect(done).toMatchObject({ state: 'applied', previousHead: prev, testedOnCommit: prev, attempt: 1, exitCode: 0, failureReason: null });
     expect(repo.head()).toBe(done.mergeCommit);
     expect(git(repo.path, 'rev-list', '--parents', '-n', '1', done.mergeCommit!).split(' ').slice(1)).toEqual([prev, up.headCommit]);
-    // the live tree followed the fast-forward and is clean; the worktree is gone
+    // the live tree followed the fast-forward and is clean; the only other worktree is the queue's reused lane,
+    // left detached at the tested merge commit
     expect(readFileSync(join(repo.path, 'src/feature.txt'), 'utf8')).toBe('feature\n');
     expect(git(repo.path, 'status', '--porcelain')).toBe('');
-    expect(readdirSync(worktrees)).toEqual([]);
-    expect(git(repo.path, 'worktree', 'list').split('\n')).toHaveLength(1);
+    expect(readdirSync(worktrees)).toEqual(['lane']);
+    expect(git(repo.path, 'worktree', 'list').split('\n')).toHaveLength(2);
+    expect(git(join(worktrees, 'lane'), 'rev-parse', 'HEAD')).toBe(done.mergeCommit);
     const logs = await as(t, op).get(`/api/upgrades/${up.id}/logs`).expect(200);
     expect(logs.body.testOutput).toContain(`TESTS-STARTED ${up.id} attempt 1`);
     expect(logs.body.testOutput).toContain('4 passed');

@@ -1,7 +1,8 @@
 import 'diff2html/bundles/css/diff2html.min.css';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { html as diffToHtml } from 'diff2html';
 import { ColorSchemeType } from 'diff2html/lib/types';
+import { Diff2HtmlUI } from 'diff2html/lib-esm/ui/js/diff2html-ui-slim.js';
 
 type DiffViewProps = { diff: string; testId?: string };
 
@@ -10,6 +11,11 @@ type DiffViewProps = { diff: string; testId?: string };
  * side by side. diff2html escapes every piece of diff text it puts in its HTML (file names, lines, hunk headers:
  * `diffMaxChanges` is left unset so no file takes the unescaped "too big" path); the XSS test in __tests__ checks
  * a hostile diff renders as text.
+ *
+ * Syntax highlighting: after React puts the escaped markup in, diff2html's own UI (`Diff2HtmlUI`, slim build with
+ * highlight.js' common languages, language from the file extension) re-renders each code line from its
+ * `textContent` through highlight.js, whose output escapes the text again; the hostile-diff test runs with it on.
+ * Binary files come through as git's "Binary files ... differ" line: listed, never shown.
  */
 export function DiffView({ diff, testId = 'diff-view' }: DiffViewProps) {
   const [sideBySide, setSideBySide] = useState(false);
@@ -24,6 +30,16 @@ export function DiffView({ diff, testId = 'diff-view' }: DiffViewProps) {
       }),
     [diff, sideBySide],
   );
+  const bodyRef = useRef<HTMLDivElement>(null);
+  const [highlighted, setHighlighted] = useState(false);
+  useEffect(() => {
+    const el = bodyRef.current;
+    if (!el) return;
+    setHighlighted(false);
+    // reads the markup already in `el` (no diff input) and highlights its code lines in place
+    new Diff2HtmlUI(el, undefined, { highlight: true }).highlightCode();
+    setHighlighted(true);
+  }, [markup]);
   return (
     <div className="diff-view">
       <div className="btn-row">
@@ -32,7 +48,7 @@ export function DiffView({ diff, testId = 'diff-view' }: DiffViewProps) {
         </button>
       </div>
       {/* diff2html output: every diff text in it is HTML-escaped by the library */}
-      <div className="diff-view__body" data-testid={testId} dangerouslySetInnerHTML={{ __html: markup }} />
+      <div className="diff-view__body" data-testid={testId} data-highlighted={highlighted ? 'true' : 'false'} ref={bodyRef} dangerouslySetInnerHTML={{ __html: markup }} />
     </div>
   );
 }

@@ -42,6 +42,38 @@ describe('DiffView (diff2html)', () => {
   });
 });
 
+describe('DiffView syntax highlighting (diff2html + highlight.js)', () => {
+  const TS_DIFF = `diff --git a/src/a.ts b/src/a.ts\n--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-const before = 1;\n+export function after(): string { return 'x'; }\n`;
+
+  it('highlights code lines by the file extension', () => {
+    const { getByTestId } = render(<DiffView diff={TS_DIFF} />);
+    const body = getByTestId('diff-view');
+    expect(body.getAttribute('data-highlighted')).toBe('true');
+    expect(body.querySelector('.d2h-code-line-ctn.hljs')).not.toBeNull();
+    expect([...body.querySelectorAll('.hljs-keyword')].map((e) => e.textContent)).toEqual(expect.arrayContaining(['export', 'function', 'return']));
+    expect(body.querySelector('.d2h-ins .hljs-string')?.textContent).toBe("'x'");
+  });
+
+  it('keeps a hostile diff as text after highlighting (a .ts and an .html file)', () => {
+    const hostile = `diff --git a/x.ts b/x.ts\n--- a/x.ts\n+++ b/x.ts\n@@ -1 +1 @@\n-const a = '${PAYLOAD}';\n+const b = "${PAYLOAD.replace(/"/g, "'")}";\ndiff --git a/p.html b/p.html\n--- a/p.html\n+++ b/p.html\n@@ -1 +1 @@\n-<p>old</p>\n+${PAYLOAD}\n`;
+    const { getByTestId } = render(<DiffView diff={hostile} />);
+    const body = getByTestId('diff-view');
+    expect(body.getAttribute('data-highlighted')).toBe('true');
+    expect(body.querySelector('img, script, p')).toBeNull();
+    expect(body.textContent).toContain('<img src=x onerror=');
+    expect((window as { __pwned?: boolean }).__pwned).toBeUndefined();
+  });
+
+  it('lists a binary file without showing its content', () => {
+    const bin = `diff --git a/assets/logo.png b/assets/logo.png\nindex 1111111..2222222 100644\nBinary files a/assets/logo.png and b/assets/logo.png differ\n`;
+    const { getByTestId } = render(<DiffView diff={bin} />);
+    const body = getByTestId('diff-view');
+    expect(body.textContent).toContain('assets/logo.png');
+    expect(body.textContent).toMatch(/Binary file/);
+    expect(body.querySelectorAll('.d2h-ins, .d2h-del')).toHaveLength(0);
+  });
+});
+
 describe('appendOutput', () => {
   const logs: UpgradeLogsDto = { id: 'u', attempt: 1, testOutput: 'héllo ', testOutputTruncated: false, healthOutput: '', exitCode: null, headSeq: 1 };
   const ev = (data: Record<string, unknown>) => ({ type: 'upgrade.test_output', data }) as unknown as EventEnvelope;
