@@ -67,8 +67,11 @@ describe.each(databaseKinds())('ledger: kill -9 during in-flight payments (%s)',
       remotes.push(r.body as { bolt11: string; paymentHash: string });
     }
     let answered = 0;
-    const burst = remotes.map((r) =>
-      call(s1.url, '/api/ledger/payments', { bolt11: r.bolt11, maxFeeMsat: 1000 })
+    // staggered (one every 10 ms) so the kill lands mid-burst: sent all at once, the group commit can answer all 40
+    // in one tick before the kill (seen on a loaded CI machine)
+    const burst = remotes.map((r, i) =>
+      new Promise((res) => setTimeout(res, i * 10))
+        .then(() => call(s1.url, '/api/ledger/payments', { bolt11: r.bolt11, maxFeeMsat: 1000 }))
         .then(() => answered++)
         .catch(() => undefined),
     );
