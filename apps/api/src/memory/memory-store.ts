@@ -375,6 +375,14 @@ export class MemoryStore {
     this.codeIndexMap().get(t)?.clear();
   }
 
+  /**
+   * The better-sqlite3 connection under TypeORM (SQLite has one): hot read paths prepare on it directly, so a 10,000-row
+   * id list comes back as plain numbers (`pluck`) rather than one object per row through the driver.
+   */
+  private sqlite(): Database.Database {
+    return (this.ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+  }
+
   private codeIndexMap(): Map<string, SignCodeIndex> {
     let map = codeIndexes.get(this.ds);
     if (!map) {
@@ -458,8 +466,7 @@ export class MemoryStore {
       let among: number[] | null = null;
       if (!unfiltered) {
         const f = this.params();
-        const rows = (await this.ds.query(`SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, f, 'e')}`, f.values)) as { num: number }[];
-        among = rows.map((r) => Number(r.num));
+        among = this.sqlite().prepare(`SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, f, 'e')}`).pluck().all(...f.values) as number[];
       }
       const candidates = idx.nearest(query, coarse, among);
       if (candidates.length === 0) return [];
@@ -468,11 +475,12 @@ export class MemoryStore {
       const mdl = q.p(model);
       // the filters again: a candidate deleted (or written by a rolled-back unit) since it entered the index drops here
       const where = this.filterSql(filters, q, 'e');
-      const rows = (await this.ds.query(
-        `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_vectors" v CROSS JOIN "memory_entries" e
-         WHERE v."entryNum" IN (${candidates.join(',')}) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where} ORDER BY distance LIMIT ${k}`,
-        q.values,
-      )) as { num: number; distance: number | null }[];
+      const rows = this.sqlite()
+        .prepare(
+          `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_vectors" v CROSS JOIN "memory_entries" e
+           WHERE v."entryNum" IN (${candidates.join(',')}) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where} ORDER BY distance LIMIT ${k}`,
+        )
+        .all(...q.values) as { num: number; distance: number | null }[];
       return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
     }
     if (this.pgvector && query.length <= 2000) {
