@@ -111,6 +111,10 @@ export interface MemoryEmbedderStatus {
   lastError: string | null;
   /** When the next attempt is due while backing off. */
   retryAt: string | null;
+  /** The kind MEMORY_EMBEDDER asked for (differs from `kind` when the chain fell back). */
+  configured?: string;
+  /** Why the configured embedder could not be used at boot (e.g. a missing transformers model directory), else null. */
+  fallbackReason?: string | null;
 }
 
 export interface MemoryStatsDto {

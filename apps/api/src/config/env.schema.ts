@@ -165,7 +165,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['fallback', 'ollama', 'openai', 'transformers'])
   MEMORY_EMBEDDER: 'fallback' | 'ollama' | 'openai' | 'transformers' = 'fallback';
 
-  /** Embedder model (ollama: e.g. `all-minilm`; openai: e.g. `text-embedding-3-small`; transformers: model id under MEMORY_EMBED_MODEL_DIR). */
+  /** Embedder model (ollama: e.g. `all-minilm`; openai: e.g. `text-embedding-3-small`; transformers: unused, the model is the directory MEMORY_EMBED_MODEL_DIR). */
   @IsOptional() @IsString()
   MEMORY_EMBED_MODEL = '';
 
@@ -181,7 +181,7 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(8) @Max(8192)
   MEMORY_EMBED_DIM = 384;
 
-  /** Local model directory for `transformers` (no download ever). */
+  /** Local exported model directory for `transformers` (config.json, tokenizer.json, onnx/model*.onnx; never downloaded). */
   @IsOptional() @IsString()
   MEMORY_EMBED_MODEL_DIR = '';
 

@@ -10,7 +10,7 @@ const PG_EMBED_LOCK_KEY = 7_316_209;
 const MAX_BACKOFF_MS = 60_000;
 const PROGRESS_EVERY_MS = 1000;
 /** Most vectors written per unit of work (the embedding call itself takes the whole batch). */
-const WRITE_CHUNK = 16;
+const WRITE_CHUNK = 4;
 /** How often the queue scan restarts from the first entry. */
 const SWEEP_EVERY_MS = 30_000;
 
@@ -180,7 +180,7 @@ export class MemoryEmbeddingWorker {
     const at = nowIso();
     const items = pending.map((p, i) => ({ num: p.num, vector: vectors[i] }));
     let written = 0;
-    // one embedding call per batch, but short write units: SQLite has one writer, and a unit of 256 vectors (+ their
+    // one embedding call per batch, but short write units: SQLite has one writer, and a unit of many vectors (+ their
     // index rows) would hold it for tens of ms while stores wait behind it
     for (let i = 0; i < items.length; i += WRITE_CHUNK) {
       const chunk = items.slice(i, i + WRITE_CHUNK);

@@ -2,6 +2,7 @@ import type { MemoryEntryDto, MemoryEntryType, MemoryFilters } from '@app/contra
 import Database from 'better-sqlite3';
 import type { DataSource, EntityManager } from 'typeorm';
 import { fnv1a32 } from './embedders/hash.embedder';
+import { SignCodeIndex } from './memory-code-index';
 
 /** A `memory_entries` row as read back (PostgreSQL returns bigint as string). */
 export interface MemoryRow {
@@ -51,6 +52,12 @@ export const RESCORE_CANDIDATES = Number(process.env.MEMORY_RESCORE_CANDIDATES ?
  */
 export const LEXICAL_MAX_POSTINGS = Number(process.env.MEMORY_LEXICAL_MAX_POSTINGS ?? 20_000);
 
+/**
+ * In-process sign-bit code indexes (SQLite), one per model table, shared by every MemoryStore of one data source (the
+ * store is the only writer of its tables there). Loaded lazily from the bits table on the first search of a model.
+ */
+const codeIndexes = new WeakMap<DataSource, Map<string, SignCodeIndex>>();
+
 const ENTRY_COLUMNS =
   '"num", "id", "content", "type", "source", "agentId", "taskId", "sessionId", "metadata", "createdAt", "subject", "factKey", "validFrom", "validTo", "supersededBy", "deletedAt"';
 
@@ -74,6 +81,7 @@ export class MemoryStore {
   /** PostgreSQL with the pgvector extension: per-model `vector(dim)` tables with an HNSW index (set by `init`). */
   pgvector = false;
   private readonly vecTables = new Set<string>();
+  private readonly codeLoads = new Map<string, Promise<void>>();
   private tokenizer: ((words: readonly string[]) => Map<string, string>) | null = null;
 
   constructor(private readonly ds: DataSource) {
@@ -147,6 +155,7 @@ export class MemoryStore {
     if (!this.pg) {
       await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
+      for (const idx of this.codeIndexMap().values()) idx.remove(Math.trunc(num));
     } else if (this.pgvector) {
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE "entryNum" = ${Math.trunc(num)}`);
     }
@@ -363,6 +372,50 @@ export class MemoryStore {
     const t = this.vecTableName(model, dim);
     const tables = await this.listVecTables(m);
     for (const name of [t, bitsTableName(t)]) if (tables.includes(name)) await m.query(`DELETE FROM "${name}"`);
+    this.codeIndexMap().get(t)?.clear();
+  }
+
+  /**
+   * The better-sqlite3 connection under TypeORM (SQLite has one): hot read paths prepare on it directly, so a 10,000-row
+   * id list comes back as plain numbers (`pluck`) rather than one object per row through the driver.
+   */
+  private sqlite(): Database.Database {
+    return (this.ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+  }
+
+  private codeIndexMap(): Map<string, SignCodeIndex> {
+    let map = codeIndexes.get(this.ds);
+    if (!map) {
+      map = new Map();
+      codeIndexes.set(this.ds, map);
+    }
+    return map;
+  }
+
+  /**
+   * The in-process code index of a model table (SQLite), loaded from its bits table the first time. It is registered
+   * before the load, so vectors written meanwhile are added by insertVectors (adding twice is idempotent).
+   */
+  private async codeIndex(table: string, dim: number): Promise<SignCodeIndex> {
+    const map = this.codeIndexMap();
+    const existing = map.get(table);
+    if (existing) {
+      if (this.codeLoads.has(table)) await this.codeLoads.get(table);
+      return existing;
+    }
+    const idx = new SignCodeIndex(dim);
+    map.set(table, idx);
+    const load = (async () => {
+      const rows = (await this.ds.query(`SELECT "entryNum", "bits" FROM "${bitsTableName(table)}"`)) as { entryNum: number; bits: Buffer }[];
+      for (const r of rows) if (!idx.has(Number(r.entryNum))) idx.addBits(Number(r.entryNum), r.bits);
+    })();
+    this.codeLoads.set(table, load);
+    try {
+      await load;
+    } finally {
+      this.codeLoads.delete(table);
+    }
+    return idx;
   }
 
   /** Writes vectors of one model (idempotent: an existing (entry, model) vector is kept). Skips deleted entries. */
@@ -385,6 +438,8 @@ export class MemoryStore {
         const bytes = vectorToBytes(it.vector);
         await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [bytes]);
         await m.query(`INSERT OR IGNORE INTO "${bitsTableName(table)}" ("entryNum", "bits") VALUES (${Math.trunc(it.num)}, vec_quantize_binary(?))`, [bytes]);
+        const idx = this.codeIndexMap().get(table);
+        if (idx && !idx.has(Math.trunc(it.num))) idx.addVector(Math.trunc(it.num), it.vector);
       }
     }
     return written;
@@ -403,26 +458,29 @@ export class MemoryStore {
     const k = Math.trunc(limit);
     const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
     if (!this.pg) {
-      const table = await this.ensureVecTable(model, query.length);
-      const q = this.params();
-      const bytes = vectorToBytes(query);
-      // `?` placeholders bind in text order: filters, then the query's bits, then the query vector and model
-      const where = this.filterSql(filters, q, 'e');
-      const qbits = q.p(bytes);
-      const vec = q.p(bytes);
-      const mdl = q.p(model);
+      const table = (await this.ensureVecTable(model, query.length))!;
+      const idx = await this.codeIndex(table, query.length);
       const coarse = Math.max(RESCORE_CANDIDATES, 4 * k);
-      const rows = (await this.ds.query(
-        // coarse pass: Hamming distance of the sign bits (48 bytes per 384-d vector) over the filtered set, driven from
-        // the entries' indexes; then the exact cosine of the best `coarse` (a filtered set that small is ranked exactly)
-        `WITH c AS (
-           SELECT b."entryNum" AS num FROM "memory_entries" e CROSS JOIN "${bitsTableName(table!)}" b
-           WHERE b."entryNum" = e."num" AND ${where} ORDER BY vec_distance_hamming(vec_bit(b."bits"), vec_quantize_binary(${qbits})) LIMIT ${coarse}
-         )
-         SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM c CROSS JOIN "memory_vectors" v
-         WHERE v."entryNum" = c.num AND v."model" = ${mdl} ORDER BY distance LIMIT ${k}`,
-        q.values,
-      )) as { num: number; distance: number | null }[];
+      // coarse pass in process: Hamming distance of the sign bits over the filtered set (its nums come from the live-row
+      // indexes, no vector or code read from SQLite); then the exact cosine of the best `coarse` from the stored floats
+      let among: number[] | null = null;
+      if (!unfiltered) {
+        const f = this.params();
+        among = this.sqlite().prepare(`SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, f, 'e')}`).pluck().all(...f.values) as number[];
+      }
+      const candidates = idx.nearest(query, coarse, among);
+      if (candidates.length === 0) return [];
+      const q = this.params();
+      const vec = q.p(vectorToBytes(query));
+      const mdl = q.p(model);
+      // the filters again: a candidate deleted (or written by a rolled-back unit) since it entered the index drops here
+      const where = this.filterSql(filters, q, 'e');
+      const rows = this.sqlite()
+        .prepare(
+          `SELECT v."entryNum" AS num, COALESCE(vec_distance_cosine(v."vector", ${vec}), 1) AS distance FROM "memory_vectors" v CROSS JOIN "memory_entries" e
+           WHERE v."entryNum" IN (${candidates.join(',')}) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where} ORDER BY distance LIMIT ${k}`,
+        )
+        .all(...q.values) as { num: number; distance: number | null }[];
       return rows.map((r) => ({ num: Number(r.num), cosine: r.distance === null ? 0 : 1 - r.distance }));
     }
     if (this.pgvector && query.length <= 2000) {

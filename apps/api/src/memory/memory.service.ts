@@ -20,7 +20,7 @@ import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
 import { buildContextBlock } from './memory-context';
 import { MemoryEmbeddingWorker } from './memory-embedding.worker';
-import { createEmbedder } from './embedders/create-embedder';
+import { createEmbedder, type EmbedderChoice } from './embedders/create-embedder';
 import { type Embedder } from './embedders/embedder';
 import { memoryError } from './memory.errors';
 import { FALLBACK_WEIGHTS, fuse, parseQuery, SEMANTIC_WEIGHTS, type Candidate, type FusionWeights } from './memory-ranking';
@@ -89,6 +89,8 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(MemoryService.name);
   readonly db: MemoryStore;
   readonly embedder: Embedder;
+  /** What MEMORY_EMBEDDER asked for and why the chain fell back, if it did. */
+  readonly embedderChoice: EmbedderChoice;
   readonly worker: MemoryEmbeddingWorker;
   readonly weights: FusionWeights;
   private knownSources = new Set<string>();
@@ -101,13 +103,18 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.db = new MemoryStore(ds);
-    this.embedder = createEmbedder(config);
+    const choice = createEmbedder(config);
+    this.embedder = choice.embedder;
+    this.embedderChoice = choice;
     this.weights = this.embedder.kind === 'fallback' ? FALLBACK_WEIGHTS : SEMANTIC_WEIGHTS;
     this.worker = new MemoryEmbeddingWorker(ds, this.db, events, this.embedder, config.MEMORY_EMBED_BATCH);
   }
 
   async onModuleInit(): Promise<void> {
     await this.db.init((msg) => this.logger.warn(msg));
+    if (this.embedderChoice.fallbackReason) {
+      this.logger.error(`MEMORY_EMBEDDER=${this.embedderChoice.configured} is unusable (${this.embedderChoice.fallbackReason}); using the ${this.embedder.kind} embedder (${this.embedder.model})`);
+    }
     this.logger.log(`vector index: ${this.db.vectorIndex}`);
     await this.refreshSources();
     this.sourcesTimer = setInterval(() => void this.refreshSources().catch(() => undefined), 30_000);
@@ -494,7 +501,7 @@ export class MemoryService implements OnModuleInit, OnApplicationShutdown {
       embedded,
       embeddedShare: total === 0 ? 1 : Math.round((embedded / total) * 1e4) / 1e4,
       queueLag: total - embedded,
-      embedder: this.worker.status(),
+      embedder: { ...this.worker.status(), configured: this.embedderChoice.configured, fallbackReason: this.embedderChoice.fallbackReason },
       vectorsByModel,
       reindex: r ? { running: true, model: r.model, done: r.done, total: r.total } : null,
       vectorIndex: this.db.vectorIndex,

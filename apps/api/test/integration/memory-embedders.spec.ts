@@ -49,6 +49,19 @@ describe.each(databaseKinds())('memory embedders (%s)', (db) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('transformers with a missing model directory: the chain falls back to the hashing embedder, stats say so, search serves', async () => {
+    const missing = join(dir, 'no-such-model');
+    const t = await start({ MEMORY_EMBEDDER: 'transformers', MEMORY_EMBED_MODEL_DIR: missing });
+    const mem = t.app.get(MemoryService);
+    await mem.store({ content: 'the lighthouse keeper logs the storm', source: 'user' });
+    await waitFor(async () => (await vectors(t, 'hash-fnv1a-v1-384')) === 1);
+    const stats = await request(t.url).get('/api/memory/stats').set(auth(t)).expect(200);
+    expect(stats.body.embedder).toMatchObject({ kind: 'fallback', configured: 'transformers', model: 'hash-fnv1a-v1-384', state: 'ok' });
+    expect(stats.body.embedder.fallbackReason).toContain(missing);
+    const s = await request(t.url).post('/api/memory/search').set(auth(t)).send({ query: 'lighthouse storm' }).expect(200);
+    expect(s.body.hits[0].entry.content).toContain('lighthouse');
+  });
+
   it('Ollama /api/embed: batches of MEMORY_EMBED_BATCH, vectors recorded as ollama:<model> 384-d, hybrid search uses them', async () => {
     const t = await start({ MEMORY_EMBEDDER: 'ollama', MEMORY_EMBED_URL: fake.url, MEMORY_EMBED_MODEL: 'all-minilm', MEMORY_EMBED_BATCH: 8 });
     const mem = t.app.get(MemoryService);

@@ -80,6 +80,8 @@ export class MemoryEmbedderStatusDto implements MemoryEmbedderStatus {
   @ApiProperty({ enum: ['ok', 'backing_off', 'unavailable'] }) state: 'ok' | 'backing_off' | 'unavailable';
   @ApiPropertyOptional({ nullable: true, type: String }) lastError: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) retryAt: string | null;
+  @ApiPropertyOptional({ type: String, description: 'kind asked for by MEMORY_EMBEDDER' }) configured?: string;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'why the configured embedder was unusable at boot (the chain fell back)' }) fallbackReason?: string | null;
 }
 
 export class MemoryStatsResponseDto implements MemoryStatsDto {

@@ -23,6 +23,9 @@ function lightStem(w: string): string {
  * Text with no content word gives the zero vector (cosine 0 with everything). It is a lexical signal, not a semantic
  * one: on LoCoMo it adds little to BM25 (see docs/memory-eval.md), so its fusion weight is small.
  */
+/** Texts embedded between two yields to the event loop (see HashEmbedder.embed). */
+const YIELD_EVERY = 16;
+
 export class HashEmbedder implements Embedder {
   readonly kind = 'fallback';
   readonly model: string;
@@ -42,8 +45,17 @@ export class HashEmbedder implements Embedder {
     return l2normalize(v);
   }
 
+  /**
+   * Embeds on the event loop, yielding every YIELD_EVERY texts: a background batch of hundreds would otherwise hold the
+   * loop for several ms at a time, and every store waiting on it (the worker runs in the API process) would see that.
+   */
   async embed(texts: string[]): Promise<Float32Array[]> {
-    return texts.map((t) => this.embedOne(t));
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      if (i > 0 && i % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+      out.push(this.embedOne(texts[i]));
+    }
+    return out;
   }
 
   private add(v: Float32Array, feature: string, weight: number): void {
