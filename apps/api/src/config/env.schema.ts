@@ -101,6 +101,25 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(8)
   SOCKET_MAX_BUFFERED_FRAMES = 256;
 
+  /**
+   * Max bytes queued for one socket (engine.io write buffer + the WebSocket's unsent bytes) before it is treated as a
+   * slow consumer and told to resync; a replay pauses while its socket holds more than a quarter of this.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(65_536)
+  SOCKET_MAX_BUFFERED_BYTES = 1_000_000;
+
+  /** Max bytes queued for all sockets of this instance together; past it the largest backlogs are shed first. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1_000_000)
+  REALTIME_MAX_BUFFERED_BYTES = 32_000_000;
+
+  /** Replays (subscribe with `since`) running at once on this instance; later ones wait their turn. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  REALTIME_REPLAY_CONCURRENCY = 2;
+
+  /** A replay whose socket does not drain below its high-water mark within this many ms is cut (slow consumer). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  REPLAY_DRAIN_TIMEOUT_MS = 10_000;
+
   /** Minimum interval between two coalesced frames (0 = every tick); the gateway adds 1 ms per 10 sockets, up to 60. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
   REALTIME_FLUSH_MS = 10;

@@ -31,11 +31,16 @@ import { decideAccess, PUBLIC_ROOM_SUFFIX, publicRoom } from '../auth/access-pol
 import { trustProxyOption } from '../common/http-edge';
 import { ConnectionLimiter, isRefusal, principalKey, type LimitRefusal } from './connection-limits';
 
-/** Events per replay frame. */
+/** Events per replay frame (one page of the log). */
 const REPLAY_FRAME_SIZE = 1000;
+/** Event data per replay frame, bytes (a page of the log stops there; `EventLogReader.findBounded`). */
+const REPLAY_PAGE_BYTES = 256_000;
+/** While a replay is behind live frames it has not read yet, how often it re-reads an empty page, ms. */
+const REPLAY_CATCH_UP_POLL_MS = 5;
 /** Minimum interval between slow-consumer scans, ms. */
 const SLOW_SCAN_INTERVAL_MS = 50;
 const MOBILE_TYPES = new Set<string>(MOBILE_EVENT_TYPES);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 /** Most types one `subscribe { types }` may list. */
 const MAX_FILTER_TYPES = 50;
@@ -55,6 +60,59 @@ type LiveNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Recor
 interface EnginePacket {
   type: string;
   data?: unknown;
+}
+/** The parts of an engine.io socket the byte accounting reads (engine.io 6: `writeBuffer`, `transport.socket` = ws). */
+interface EngineConn {
+  writeBuffer: EnginePacket[];
+  transport?: { socket?: { bufferedAmount?: unknown } };
+}
+
+/**
+ * Bytes queued for a socket and not yet handed to the kernel: engine.io's write buffer (packets waiting for the
+ * transport; strings counted by UTF-16 length, binary by byteLength) plus the WebSocket's `bufferedAmount` (ws: bytes
+ * accepted by `send` but not yet written to the TCP socket).
+ */
+export function queuedBytes(conn: EngineConn): number {
+  let n = 0;
+  for (const p of conn.writeBuffer) {
+    const d = p.data;
+    if (typeof d === 'string') n += d.length;
+    else if (d && typeof (d as ArrayBufferView).byteLength === 'number') n += (d as ArrayBufferView).byteLength;
+  }
+  const buffered = conn.transport?.socket?.bufferedAmount;
+  return typeof buffered === 'number' ? n + buffered : n;
+}
+
+/**
+ * Replay state of one socket in one room. While `after` is null the replay runs: live frames for the socket are not
+ * sent, only the highest seq they carried is kept (`liveThrough`), and the replay reads the log until it has passed
+ * it (those events are committed, so the log has them). Once the replay is out, `after` is the last seq it sent and
+ * live frames still carrying seqs <= after are trimmed for that socket until the live stream passes it.
+ */
+interface ReplayEntry {
+  liveThrough: number;
+  after: number | null;
+}
+
+/** A counting semaphore (replays running at once). */
+class Slots {
+  private readonly waiters: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  /** Resolves when a slot is free; the caller must call `release` once. */
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
 }
 
 /** A Socket.IO middleware error the client sees as `connect_error` (`message` = code, `data` = { code, message }). */
@@ -147,14 +205,19 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
    */
   private readonly filteredRooms = new Map<string, Map<string, Set<string>>>();
   /**
-   * Sockets replaying a room (room -> socket id -> state). While `after` is null the replay runs and live frames for
-   * the socket are held in `backlog`. Once the replay is out, `after` is the last seq it sent: live frames still
-   * carrying seqs <= after (committed before the replay read them, delivered live after it) are trimmed for that
-   * socket until the live stream passes `after`, so the socket gets every seq exactly once.
+   * Sockets replaying a room (room -> socket id -> state, `ReplayEntry`): the socket gets every seq exactly once,
+   * in order, and nothing but a seq number is held per socket while it replays.
    */
-  private readonly replaying = new Map<string, Map<string, { backlog: EventEnvelope[]; after: number | null }>>();
+  private readonly replaying = new Map<string, Map<string, ReplayEntry>>();
+  /** Replays running at once (REALTIME_REPLAY_CONCURRENCY): together with the per-socket high-water mark, bounds replay memory. */
+  private readonly replaySlots: Slots;
+  /**
+   * Sockets whose replay is sending pages now: the slow-consumer scan leaves them alone (the replay's own backpressure
+   * and REPLAY_DRAIN_TIMEOUT_MS govern them), so a page larger than the byte bound cannot shed its socket in a loop.
+   */
+  private readonly replayingNow = new Set<string>();
   /** Counters for tests and metrics. */
-  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0, limitedHandshakes: 0 };
+  readonly stats = { framesSent: 0, slowConsumers: 0, refusedHandshakes: 0, limitedHandshakes: 0, replayStalls: 0 };
   /** Per-IP handshake rate and concurrent sockets per principal / IP (connection-limits.ts). */
   readonly limiter: ConnectionLimiter;
   private readonly trustProxy: ReturnType<typeof trustProxyOption>;
@@ -173,6 +236,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
       maxSocketsPerIp: config.REALTIME_MAX_SOCKETS_PER_IP,
     });
     this.trustProxy = trustProxyOption(config.TRUST_PROXY);
+    this.replaySlots = new Slots(config.REALTIME_REPLAY_CONCURRENCY);
     // one instance: commits go straight to the rooms; several (REDIS_URL): every instance feeds its own sockets
     // from the log in seq order (LogTailer), woken by the commit, never by relayed frames
     bus.on('appended', (events) => (this.tailer ? this.onCommitted(events) : this.handleAppended(events)));
@@ -314,28 +378,24 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     // nothing committed meanwhile is missed, and the client sees one seq-ordered stream.
     let held = this.replaying.get(room);
     if (!held) this.replaying.set(room, (held = new Map()));
-    const entry: { backlog: EventEnvelope[]; after: number | null } = { backlog: [], after: null };
+    const entry: ReplayEntry = { liveThrough: 0, after: null };
     held.set(socket.id, entry);
     let release = true;
     try {
       await socket.join(room);
       socket.data.rooms.add(room);
-      const result = await this.replay(socket, room, name, since as number, epoch);
-      const after = result.lastSeq;
-      const clean = result.ack.ok && !result.ack.gap;
-      const rest = clean ? entry.backlog.filter((e) => e.seq > after) : entry.backlog;
-      if (rest.length > 0) socket.emit('events', rest, name);
-      const sentThrough = rest.length > 0 ? rest[rest.length - 1].seq : 0;
-      if (clean && sentThrough < after) {
-        // live frames may still bring seqs <= after: keep trimming them for this socket (flush)
-        entry.backlog = [];
-        entry.after = after;
+      const result = await this.replay(socket, room, name, since as number, epoch, entry);
+      // set synchronously after the replay's last read (no flush in between): live frames still bringing seqs <=
+      // lastSeq are trimmed for this socket until the live stream passes it (flush)
+      if (result.ack.ok && !result.ack.gap && result.lastSeq > 0) {
+        entry.after = result.lastSeq;
         release = false;
       }
       return result.ack.ok ? { ...result.ack, ...filterAck } : result.ack;
     } finally {
       if (release && held.get(socket.id) === entry) held.delete(socket.id);
-      if (held.size === 0) this.replaying.delete(room);
+      // only this room's current map: an emptied map may already have been replaced by another subscribe's
+      if (held.size === 0 && this.replaying.get(room) === held) this.replaying.delete(room);
     }
   }
 
@@ -348,12 +408,21 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Replays `seq > cursor` of a room's filter to one socket, in byte-bounded pages (REPLAY_PAGE_BYTES), one frame per
+   * page, waiting after each frame until the socket has drained below its high-water mark (backpressure), and reading
+   * on until it has passed every live frame held back meanwhile (`entry.liveThrough`). At most
+   * REALTIME_REPLAY_CONCURRENCY replays run at once. A socket that does not drain within REPLAY_DRAIN_TIMEOUT_MS is
+   * shed as a slow consumer (`gap` notice; it resumes later from its own cursor).
+   * @returns the ack and the last seq sent (`cursor` when none).
+   */
   private async replay(
     socket: LiveSocket,
     room: string,
     name: string,
     cursor: number,
     epoch: unknown,
+    entry: ReplayEntry,
   ): Promise<{ ack: SubscribeAck; lastSeq: number }> {
     const headSeq = await this.reader.getHeadSeq();
     const base = { ok: true as const, channel: name, epoch: this.reader.epoch, headSeq };
@@ -361,25 +430,57 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     if (otherEpoch || cursor > headSeq || cursor < (await this.reader.getPrunedThroughSeq())) {
       return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
     }
-    const filter = { ...filterForRoom(room), after: cursor };
-    if ((await this.reader.count(filter)) > this.config.REPLAY_MAX_EVENTS) {
+    const filter = filterForRoom(room);
+    if ((await this.reader.count({ ...filter, after: cursor })) > this.config.REPLAY_MAX_EVENTS) {
       return { ack: { ...base, replayed: 0, gap: true }, lastSeq: cursor };
     }
+    await this.replaySlots.acquire();
     let replayed = 0;
     let lastSeq = cursor;
-    let frame: EventEnvelope[] = [];
-    const send = () => {
-      socket.emit('events', frame, name);
-      replayed += frame.length;
-      lastSeq = frame[frame.length - 1].seq;
-      frame = [];
-    };
-    for await (const e of this.reader.iterate(filter, REPLAY_FRAME_SIZE)) {
-      frame.push(e);
-      if (frame.length === REPLAY_FRAME_SIZE) send();
+    this.replayingNow.add(socket.id);
+    try {
+      const highWater = Math.floor(this.config.SOCKET_MAX_BUFFERED_BYTES / 4);
+      for (;;) {
+        // stop when the socket went, or left the room, or a newer subscribe replaced this replay
+        if (!socket.connected || this.replaying.get(room)?.get(socket.id) !== entry) return { ack: { ...base, replayed, gap: false }, lastSeq: 0 };
+        const { items, truncated } = await this.reader.findBounded({ ...filter, after: lastSeq }, REPLAY_FRAME_SIZE, REPLAY_PAGE_BYTES, 'asc');
+        if (items.length > 0) {
+          socket.emit('events', items, name);
+          replayed += items.length;
+          lastSeq = items[items.length - 1].seq;
+        }
+        const more = items.length === REPLAY_FRAME_SIZE || truncated;
+        // decided synchronously after the read: no live frame can slip in between this check and the caller's cut-over
+        if (!more && lastSeq >= entry.liveThrough) break;
+        if (items.length === 0) {
+          await sleep(REPLAY_CATCH_UP_POLL_MS); // the held-back live events are committed: the next read has them
+          continue;
+        }
+        if (!(await this.drained(socket, highWater))) {
+          this.stats.replayStalls++;
+          this.shed(socket, 'replay did not drain');
+          return { ack: { ...base, replayed, gap: false }, lastSeq: 0 };
+        }
+      }
+    } finally {
+      this.replayingNow.delete(socket.id);
+      this.replaySlots.release();
     }
-    if (frame.length > 0) send();
     return { ack: { ...base, replayed, gap: false }, lastSeq };
+  }
+
+  /**
+   * Waits until the socket's queued bytes are at most `highWater` (true), or false when it disconnects or
+   * REPLAY_DRAIN_TIMEOUT_MS passes first. Polls every 10 ms: engine.io empties its buffer on the transport's drain.
+   */
+  private async drained(socket: LiveSocket, highWater: number): Promise<boolean> {
+    const deadline = Date.now() + this.config.REPLAY_DRAIN_TIMEOUT_MS;
+    for (;;) {
+      if (!socket.connected) return false;
+      if (queuedBytes(socket.conn as unknown as EngineConn) <= highWater) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(10);
+    }
   }
 
   private unsubscribe(socket: LiveSocket, req: unknown): UnsubscribeAck {
@@ -471,7 +572,7 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
         const last = events[events.length - 1].seq;
         for (const [id, entry] of held) {
           if (entry.after === null) {
-            entry.backlog.push(...events);
+            if (last > entry.liveThrough) entry.liveThrough = last; // the replay reads on through it
             continue;
           }
           const fresh = events.filter((e) => e.seq > entry.after!);
@@ -503,33 +604,64 @@ export class RealtimeGateway implements OnGatewayInit, OnApplicationShutdown {
     this.stats.framesSent++;
   }
 
-  /** Drops the backlog of sockets that stopped reading and tells them to resync (bounded memory per client). */
+  /**
+   * Sheds slow consumers: a socket with more than SOCKET_MAX_BUFFERED_FRAMES packets or SOCKET_MAX_BUFFERED_BYTES
+   * bytes queued, then, while all sockets together hold more than REALTIME_MAX_BUFFERED_BYTES, the largest backlogs
+   * first. Bounded memory per client and per instance.
+   */
   private shedSlowConsumers(): void {
-    const limit = this.config.SOCKET_MAX_BUFFERED_FRAMES;
+    const frames = this.config.SOCKET_MAX_BUFFERED_FRAMES;
+    const bytes = this.config.SOCKET_MAX_BUFFERED_BYTES;
+    const kept: { socket: LiveSocket; n: number }[] = [];
+    let total = 0;
     for (const socket of this.nsp.sockets.values()) {
-      const conn = socket.conn as unknown as { writeBuffer: EnginePacket[] };
-      if (conn.writeBuffer.length <= limit) continue;
-      this.stats.slowConsumers++;
-      conn.writeBuffer = conn.writeBuffer.filter((p) => !(typeof p.data === 'string' && p.data.includes('["events",')));
-      const channels = [...socket.data.rooms].map(channelOfRoom);
-      for (const room of socket.data.rooms) void socket.leave(room);
-      socket.data.rooms.clear();
-      this.forgetReplay(socket.id);
-      const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.reader.epoch };
-      void this.reader.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
-      this.logger.warn(`slow consumer ${socket.id}: dropped its backlog, told it to resync ${channels.join(',')}`);
-      const p = socket.data.principal;
-      void this.events
-        .append([
-          {
-            type: 'system.warning',
-            source: 'realtime',
-            agentId: p.agentId,
-            data: { message: 'slow realtime consumer told to resync', socketId: socket.id, channels, who: p.username ?? p.agentId ?? p.apiKeyId, bufferedFrames: limit },
-          },
-        ])
-        .catch(() => undefined);
+      const conn = socket.conn as unknown as EngineConn;
+      // replaying (its own backpressure governs it) or already shed and not resubscribed (gets no frames): leave alone
+      if (this.replayingNow.has(socket.id) || socket.data.rooms.size === 0) {
+        total += queuedBytes(conn);
+        continue;
+      }
+      if (conn.writeBuffer.length === 0 && !conn.transport?.socket?.bufferedAmount) continue;
+      const n = queuedBytes(conn);
+      if (conn.writeBuffer.length > frames || n > bytes) {
+        this.shed(socket, conn.writeBuffer.length > frames ? `${conn.writeBuffer.length} frames queued` : `${n} bytes queued`);
+        continue;
+      }
+      total += n;
+      if (n > 0) kept.push({ socket, n });
     }
+    if (total <= this.config.REALTIME_MAX_BUFFERED_BYTES) return;
+    kept.sort((a, b) => b.n - a.n);
+    for (const { socket, n } of kept) {
+      if (total <= this.config.REALTIME_MAX_BUFFERED_BYTES) break;
+      this.shed(socket, `${n} bytes queued, instance total over ${this.config.REALTIME_MAX_BUFFERED_BYTES}`);
+      total -= n;
+    }
+  }
+
+  /** Drops a socket's queued frames, takes it out of its rooms and tells it to resync from its cursor (`gap`). */
+  private shed(socket: LiveSocket, why: string): void {
+    this.stats.slowConsumers++;
+    const conn = socket.conn as unknown as EngineConn;
+    conn.writeBuffer = conn.writeBuffer.filter((p) => !(typeof p.data === 'string' && p.data.includes('["events",')));
+    const channels = [...socket.data.rooms].map(channelOfRoom);
+    for (const room of socket.data.rooms) void socket.leave(room);
+    socket.data.rooms.clear();
+    this.forgetReplay(socket.id);
+    const notice: GapNotice = { channels, reason: 'slow_consumer', headSeq: 0, epoch: this.reader.epoch };
+    void this.reader.getHeadSeq().then((headSeq) => socket.emit('gap', { ...notice, headSeq }));
+    this.logger.warn(`slow consumer ${socket.id} (${why}): dropped its backlog, told it to resync ${channels.join(',')}`);
+    const p = socket.data.principal;
+    void this.events
+      .append([
+        {
+          type: 'system.warning',
+          source: 'realtime',
+          agentId: p.agentId,
+          data: { message: 'slow realtime consumer told to resync', socketId: socket.id, channels, who: p.username ?? p.agentId ?? p.apiKeyId, reason: why },
+        },
+      ])
+      .catch(() => undefined);
   }
 
   /** Disconnects sockets authenticated with a revoked key, an ended session or a disabled user (bus `credential-revoked`). */
