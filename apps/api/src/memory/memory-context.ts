@@ -1,5 +1,17 @@
 import type { MemoryContextItem, MemoryEntryDto } from '@app/contracts';
-import { countTokens } from 'gpt-tokenizer';
+import type * as GptTokenizer from 'gpt-tokenizer';
+
+let tokenizer: typeof GptTokenizer | undefined;
+
+/**
+ * Tokens of `text` in gpt-tokenizer's default encoding (o200k_base). The package is required on first use: its
+ * encoding tables are ~15 MB of heap (~70 MB of RSS while compiling), which a server that never builds a context
+ * block should not carry.
+ */
+function countTokens(text: string): number {
+  tokenizer ??= require('gpt-tokenizer') as typeof GptTokenizer; // eslint-disable-line @typescript-eslint/no-require-imports
+  return tokenizer.countTokens(text);
+}
 
 export const CONTEXT_HEADER = 'Relevant context from memory:';
 const FACTS_HEADER = 'Known facts:';

@@ -1,8 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
-import { createClient } from 'redis';
+import type { createAdapter as CreateRedisAdapter } from '@socket.io/redis-adapter';
 import type { ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config';
 import { CLUSTER_BUS_ACK_TIMEOUT_MS } from './cluster-bus';
@@ -26,6 +25,8 @@ export class RealtimeIoAdapter extends IoAdapter {
   private readonly logger = new Logger('RealtimeIoAdapter');
   // node-redis client generics clash with the adapter's; keep them loosely typed (toolchain.md gotcha 17)
   private redisClients: { pub: any; sub: any } | null = null; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** `@socket.io/redis-adapter`'s factory, imported with the Redis client only when REDIS_URL is set (~700 modules). */
+  private createRedisAdapter: typeof CreateRedisAdapter | null = null;
 
   constructor(
     app: INestApplicationContext,
@@ -45,6 +46,8 @@ export class RealtimeIoAdapter extends IoAdapter {
   async connectRedis(epoch: string): Promise<void> {
     if (!this.config.REDIS_URL) return;
     this.redisPrefix = redisKeyPrefix(this.config.REDIS_PREFIX, epoch);
+    const [{ createClient }, { createAdapter }] = await Promise.all([import('redis'), import('@socket.io/redis-adapter')]);
+    this.createRedisAdapter = createAdapter;
     const pub = createClient({ url: this.config.REDIS_URL });
     const sub = pub.duplicate();
     await Promise.all([pub.connect(), sub.connect()]);
@@ -61,7 +64,7 @@ export class RealtimeIoAdapter extends IoAdapter {
       pingInterval: 10_000,
       pingTimeout: 8_000,
     } as ServerOptions) as { adapter(a: unknown): void };
-    if (this.redisClients) server.adapter(createAdapter(this.redisClients.pub, this.redisClients.sub, { key: this.redisPrefix!, requestsTimeout: CLUSTER_BUS_ACK_TIMEOUT_MS }));
+    if (this.redisClients && this.createRedisAdapter) server.adapter(this.createRedisAdapter(this.redisClients.pub, this.redisClients.sub, { key: this.redisPrefix!, requestsTimeout: CLUSTER_BUS_ACK_TIMEOUT_MS }));
     return server;
   }
 

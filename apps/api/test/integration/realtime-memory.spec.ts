@@ -130,6 +130,16 @@ describe('slow realtime consumers keep server memory bounded (issue 11 section 2
     const baseline = rssMb(pid);
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+    const heap: string[] = [];
+    const heapSampler = setInterval(() => {
+      void fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${key}` } })
+        .then((r) => r.text())
+        .then((t) => {
+          const g = (n: string) => Math.round(Number(new RegExp(`^mission_control_${n}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(t)?.[1] ?? 0) / 1048576);
+          heap.push(`${/RssFile:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}k/${Math.round(rssMb(pid))}/${g('nodejs_heap_size_total_bytes')}/${g('nodejs_heap_size_used_bytes')}/${g('nodejs_external_memory_bytes')}`);
+        })
+        .catch(() => undefined);
+    }, 2000);
 
     // each client: paused 8 s, reading 1.5 s (staggered), so it is shed, resubscribes and replays while pausing again
     let producing = true;
@@ -176,6 +186,8 @@ describe('slow realtime consumers keep server memory bounded (issue 11 section 2
     const deadline = Date.now() + 60_000;
     while (clients.some((c) => c.lastSeq < head) && Date.now() < deadline) await sleep(100);
     clearInterval(sampler);
+    clearInterval(heapSampler);
+    process.stdout.write(`server memory every 2 s, rssFile kB/rss/heapTotal/heapUsed/external MB: ${heap.join(' ')}\n`);
     const shed = clients.reduce((n, c) => n + c.gaps, 0);
     const rss = { baselineMb: Math.round(baseline), peakMb: Math.round(peak), shed, reconnects: clients.reduce((n, c) => n + c.reconnects, 0), appended: appended.length };
     process.stdout.write(`realtime-memory: ${JSON.stringify(rss)}\n`);
