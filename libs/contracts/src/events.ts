@@ -88,7 +88,7 @@ export interface CoreEventDataMap {
   'task.progress': { message: string; fraction: number | null };
   'task.completed': { result: string; bidSats: number | null; by: string };
   /** `from` = the status before the failure. */
-  'task.failed': { reason: string; from: TaskStatus; by?: string; recovered?: boolean };
+  'task.failed': { reason: string; from: TaskStatus; by?: string; recovered?: boolean; /** the gone instance that was executing it (ADR 0061) */ instanceId?: string };
   'task.cancelled': { reason: string | null; by: string };
   'agent.joined': { name: string; kind: AgentKind; capabilities: string[]; personaId?: string; reason?: string };
   'agent.left': { name: string; reason: string; tasksFailed: number };

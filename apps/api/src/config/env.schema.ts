@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { PASSWORD_MIN_LENGTH } from '@app/contracts';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
 const toBool = ({ value }: { value: unknown }) =>
@@ -60,6 +60,18 @@ export class EnvironmentVariables {
   /** Deadline scheduler sweep (ms): re-reads pending deadlines (auctions, question/invoice/upgrade expiry) from the database. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   DEADLINE_SWEEP_MS = 5000;
+
+  /** How often an instance renews its lease (ms) and looks for instances whose lease passed (ADR 0061). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  INSTANCE_HEARTBEAT_MS = 5000;
+
+  /** An instance lease lasts this long without renewal (ms); then survivors reclaim its work. Must exceed INSTANCE_HEARTBEAT_MS. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(300)
+  INSTANCE_LEASE_MS = 15000;
+
+  /** A stable name for this instance across restarts (e.g. the compose service); a restart under the same name reclaims its predecessor's work at once. */
+  @IsOptional() @IsString() @MaxLength(100)
+  INSTANCE_NAME?: string;
 
   /** An external agent without a heartbeat for this long is marked offline. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(500)
@@ -348,6 +360,9 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   if (errors.length > 0) {
     const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  if (env.INSTANCE_LEASE_MS <= env.INSTANCE_HEARTBEAT_MS) {
+    throw new Error(`Invalid environment:\n  INSTANCE_LEASE_MS (${env.INSTANCE_LEASE_MS}) must exceed INSTANCE_HEARTBEAT_MS (${env.INSTANCE_HEARTBEAT_MS})`);
   }
   return env;
 }

@@ -28,6 +28,8 @@ import { MockInvoiceEntity, MockNodeKeyEntity, MockPaymentEntity } from '../ledg
 import { Ledger1764100000000 } from './migrations/1764100000000-Ledger';
 import { LedgerJobs1764100000001 } from './migrations/1764100000001-LedgerJobs';
 import { LedgerJobEntity } from '../ledger/entities/ledger-job.entity';
+import { InstanceEntity } from '../cluster/instance.entity';
+import { InstanceLeases1764500000000 } from './migrations/1764500000000-InstanceLeases';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
 export const ENTITIES = [
@@ -50,6 +52,7 @@ export const ENTITIES = [
   LedgerJobEntity,
   UpgradeEntity,
   UpgradeDecisionEntity,
+  InstanceEntity,
 ];
 
 /** Every migration, in order. */
@@ -62,6 +65,7 @@ export const MIGRATIONS = [
   Memory1764200000000,
   MemoryLiveIndexes1764200000001,
   UpgradeQueue1764300000000,
+  InstanceLeases1764500000000,
 ];
 
 /**

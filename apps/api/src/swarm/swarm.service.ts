@@ -1,3 +1,4 @@
+import { InstanceRegistry } from '../cluster/instance-registry';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { AgentDto, SwarmStatusDto } from '@app/contracts';
 import { DataSource } from 'typeorm';
@@ -39,6 +40,7 @@ export class SwarmService implements OnApplicationBootstrap {
     private readonly tasks: TasksService,
     private readonly questions: QuestionsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly instances: InstanceRegistry,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -53,19 +55,34 @@ export class SwarmService implements OnApplicationBootstrap {
   }
 
   /**
-   * Restart recovery (runs once at boot, before traffic): assigned/running tasks fail, stale transients clear, external
-   * agents go offline, auctions are closed or re-armed, question deadlines expire or re-arm. Logs
-   * `system.info {message, recovered}` with the counts.
+   * Restart recovery (runs once at boot, before traffic), owner-aware (ADR 0061):
+   * - cold start (no other live instance): everything in flight lost its owner, so assigned/running tasks fail, stale
+   *   transients clear, external agents go offline ("server restarted"), and gone instances' rows are forgotten;
+   * - joining live peers (a rolling restart): only the work of gone instances is reclaimed (their persona tasks fail,
+   *   once, see InstanceRegistry.reclaimGone); external agents keep their state (offline only by missed heartbeats)
+   *   and tasks of live owners are untouched.
+   * Either way auctions are closed or re-armed and question deadlines expire or re-arm (conditional: once across
+   * instances). Logs `system.info {message, mode: 'cold' | 'join', peers, recovered}` with the counts.
    */
   async recover(): Promise<Record<string, number>> {
-    const tasksFailed = await this.tasks.failInterruptedTasks();
-    const transientsCleared = await this.personas.clearStaleTransients();
-    const agentsOfflined = await this.agents.offlineExternalAgents();
+    const peers = await this.instances.liveOthers();
+    let recovered: Record<string, number>;
+    if (peers.length === 0) {
+      const tasksFailed = await this.tasks.failInterruptedTasks();
+      const transientsCleared = await this.personas.clearStaleTransients();
+      const agentsOfflined = await this.agents.offlineExternalAgents();
+      await this.instances.forgetGone();
+      recovered = { tasksFailed, agentsOfflined, transientsCleared };
+    } else {
+      const { instancesReclaimed, counts } = await this.instances.reclaimGone();
+      recovered = { tasksFailed: 0, agentsOfflined: 0, transientsCleared: 0, ...counts, instancesReclaimed };
+    }
     const auctions = await this.tasks.resumeAuctions();
     const questions = await this.questions.recover();
-    const recovered = { tasksFailed, agentsOfflined, transientsCleared, ...auctions, ...questions };
-    await this.events.append([{ type: 'system.info', source: 'coordinator', data: { message: 'swarm recovered after start', recovered } }]);
-    this.logger.log(`recovery: ${JSON.stringify(recovered)}`);
+    recovered = { ...recovered, ...auctions, ...questions };
+    const mode = peers.length === 0 ? 'cold' : 'join';
+    await this.events.append([{ type: 'system.info', source: 'coordinator', data: { message: 'swarm recovered after start', mode, peers: peers.length, recovered } }]);
+    this.logger.log(`recovery (${mode}, ${peers.length} live peer(s)): ${JSON.stringify(recovered)}`);
     return recovered;
   }
 

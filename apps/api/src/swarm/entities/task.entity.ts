@@ -18,4 +18,6 @@ export class TaskEntity {
   @Column({ type: 'varchar', length: 30, nullable: true }) startedAt: string | null;
   @Column({ type: 'varchar', length: 30, nullable: true }) completedAt: string | null;
   @Column({ type: 'varchar', length: 30 }) updatedAt: string;
+  /** The instance (`instances.id`) executing a persona's task while it runs; null otherwise (ADR 0061). */
+  @Column({ type: 'varchar', length: 64, nullable: true }) runningOn: string | null;
 }

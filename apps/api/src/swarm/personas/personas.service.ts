@@ -3,6 +3,8 @@ import type { AgentDto, AgentLifecycleState, EventEnvelope, PersonaDto, PersonaI
 import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
 import { AppError } from '../../common/app-error';
 import { nowIso } from '../../common/time.util';
+import { InstanceRegistry } from '../../cluster/instance-registry';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { EventConsumersService } from '../../event-log/consumers/event-consumers.service';
 import { EventLogWriter } from '../../event-log/event-log.writer';
 import type { WriteContext } from '../../event-log/event-log.types';
@@ -62,15 +64,19 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
     private readonly tasks: TasksService,
     private readonly consumers: EventConsumersService,
     @Inject(PERSONA_EXECUTOR) private readonly executor: PersonaExecutor,
+    private readonly instances: InstanceRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
    * Personas react to the log through a durable consumer (`swarm.personas`): bids on `task.bidding` and the start of
    * a won task on `task.assigned` commit together with the consumer's cursor, so a crash between the auction's
    * commit and the reaction replays it after restart, and it happens once. The work itself (the LLM call) runs
-   * after that commit; a crash during it leaves the task running, which restart recovery fails.
+   * after that commit, on this instance (`tasks.runningOn`); a crash during it leaves the task running, which restart
+   * recovery fails (or, with live peers, the instance lease's reclaim: ADR 0061).
    */
   onModuleInit(): void {
+    this.instances.onReclaim('personas', async (tx) => ({ transientsCleared: await this.clearStaleTransientsInTx(tx, Date.now() - this.config.INSTANCE_LEASE_MS) }));
     this.consumers.register({
       name: PERSONAS_CONSUMER,
       types: ['task.bidding', 'task.assigned'],
@@ -218,11 +224,20 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
 
   /** Restart recovery: clears transients a crash left behind. Returns how many. */
   async clearStaleTransients(): Promise<number> {
-    return this.events.write(async (tx) => {
-      const rows = await tx.manager.find(AgentEntity, { where: { kind: 'persona', lifecycle: Not(IsNull()) } });
-      for (const r of rows) await this.leaveTransient(tx, r);
-      return rows.length;
-    });
+    return this.events.write((tx) => this.clearStaleTransientsInTx(tx, Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * Clears persona transients (spawning/stopping/restarting) set before `beforeMs` (epoch ms) inside `tx`: a transient
+   * lasts two commits of one request, so one older than an instance lease was left by a process that is gone.
+   * Returns how many.
+   */
+  private async clearStaleTransientsInTx(tx: WriteContext, beforeMs: number): Promise<number> {
+    const rows = (await tx.manager.find(AgentEntity, { where: { kind: 'persona', lifecycle: Not(IsNull()) } })).filter(
+      (r) => beforeMs === Number.POSITIVE_INFINITY || !r.lifecycleSince || Date.parse(r.lifecycleSince) < beforeMs,
+    );
+    for (const r of rows) await this.leaveTransient(tx, r);
+    return rows.length;
   }
 
   // ------------------------------------------------------------------ bidding
@@ -294,7 +309,7 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
     const row = await tx.manager.findOne(TaskEntity, { where: { id: taskId } });
     if (!def || !agent || agent.status === 'offline' || !row || row.status !== 'assigned' || row.assignedAgentId !== agentId) return null;
     if (this.executing.has(taskId)) return null;
-    const task = await this.tasks.startInTx(tx, taskId, personaActor(agentId));
+    const task = await this.tasks.startInTx(tx, taskId, personaActor(agentId), this.instances.id);
     this.executing.add(taskId);
     return { def, agentId, task: toTaskDto(task) };
   }
@@ -324,7 +339,7 @@ export class PersonasService implements OnModuleInit, OnModuleDestroy {
         this.executing.delete(taskId);
         return;
       }
-      task = await this.tasks.start(taskId, personaActor(agentId));
+      task = await this.tasks.start(taskId, personaActor(agentId), this.instances.id);
     } catch (err) {
       this.executing.delete(taskId);
       this.warn(`starting task ${taskId} as ${agentId}`, err);

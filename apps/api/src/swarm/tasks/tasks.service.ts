@@ -1,3 +1,4 @@
+import { InstanceRegistry } from '../../cluster/instance-registry';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
@@ -66,9 +67,11 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
     private readonly deadlines: DeadlineScheduler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly ledger: LedgerService,
+    private readonly instances: InstanceRegistry,
   ) {}
 
   onModuleInit(): void {
+    this.instances.onReclaim('tasks', (tx, instanceId) => this.reclaimInTx(tx, instanceId));
     this.deadlines.register({
       kind: AUCTION_CLOSE,
       listPending: async () => {
@@ -325,16 +328,20 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
    * assigned -> running by the assigned agent (`task.started`).
    * @throws 404 `swarm/task_not_found`, 403 `swarm/not_assignee`, 409 `swarm/invalid_transition`.
    */
-  async start(taskId: string, actor: Actor): Promise<TaskDto> {
-    return toTaskDto(await this.events.write((tx) => this.startInTx(tx, taskId, actor)));
+  async start(taskId: string, actor: Actor, runningOn: string | null = null): Promise<TaskDto> {
+    return toTaskDto(await this.events.write((tx) => this.startInTx(tx, taskId, actor, runningOn)));
   }
 
-  /** `start` inside another unit of work (a durable consumer's). Same errors as start. */
-  startInTx(tx: WriteContext, taskId: string, actor: Actor): Promise<TaskEntity> {
+  /**
+   * `start` inside another unit of work (a durable consumer's). `runningOn` is the instance (`InstanceRegistry.id`)
+   * that executes the work when the server does it (personas); null when the agent does (external agents). Same
+   * errors as start.
+   */
+  startInTx(tx: WriteContext, taskId: string, actor: Actor, runningOn: string | null = null): Promise<TaskEntity> {
     return this.transitionInTx(tx, taskId, actor, { from: ['assigned'], operatorMay: false }, async (tx, task, source) => {
       const now = nowIso();
-      Object.assign(task, { status: 'running', startedAt: now, updatedAt: now });
-      await tx.manager.update(TaskEntity, { id: task.id }, { status: 'running', startedAt: now, updatedAt: now });
+      Object.assign(task, { status: 'running', startedAt: now, updatedAt: now, runningOn });
+      await tx.manager.update(TaskEntity, { id: task.id }, { status: 'running', startedAt: now, updatedAt: now, runningOn });
       tx.append({ type: 'task.started', source, taskId: task.id, agentId: task.assignedAgentId, data: {} });
     });
   }
@@ -507,12 +514,13 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
    * Restart recovery, step 1: running tasks, and assigned tasks of external agents, fail with "server restarted
    * before the task finished" (`task.failed {reason, recovered: true}`) and their agents are released. Tasks assigned
    * to a persona that has not started them stay assigned: the personas' durable consumer replays their
-   * `task.assigned` and starts them once. Returns how many failed.
+   * `task.assigned` and starts them once (durable consumers start at bootstrap too, so a task this instance already
+   * started again, `runningOn` = this instance, is not failed). Returns how many failed.
    */
   async failInterruptedTasks(): Promise<number> {
     return this.events.write(async (tx) => {
       const rows = (await tx.manager.find(TaskEntity, { where: { status: In(['assigned', 'running']) } })).filter(
-        (t) => t.status === 'running' || !t.assignedAgentId?.startsWith(PERSONA_AGENT_PREFIX),
+        (t) => (t.status === 'running' && t.runningOn !== this.instances.id) || (t.status === 'assigned' && !t.assignedAgentId?.startsWith(PERSONA_AGENT_PREFIX)),
       );
       for (const t of rows) {
         await failTaskRow(tx, t, RESTART_REASON, 'coordinator', { recovered: true });
@@ -520,6 +528,20 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
       }
       return rows.length;
     });
+  }
+
+  /**
+   * Reclaim handler (InstanceRegistry): tasks a gone instance was executing (`runningOn`, personas' work) fail with
+   * "server restarted before the task finished" (`task.failed {reason, recovered: true, instanceId}`) and their agents
+   * are released, inside `tx`. External agents' tasks are not touched: their agent, not an instance, owns them.
+   */
+  async reclaimInTx(tx: WriteContext, instanceId: string): Promise<{ tasksFailed: number }> {
+    const rows = await tx.manager.find(TaskEntity, { where: { status: 'running', runningOn: instanceId } });
+    for (const t of rows) {
+      await failTaskRow(tx, t, RESTART_REASON, 'coordinator', { recovered: true, instanceId });
+      await releaseAgent(tx, t.assignedAgentId, 'server restarted');
+    }
+    return { tasksFailed: rows.length };
   }
 
   /** Re-arms open auctions and closes those whose window ended while the server was down. */
@@ -549,5 +571,6 @@ function emptyTask(id: string, description: string, createdBy: string, now: stri
     startedAt: null,
     completedAt: null,
     updatedAt: now,
+    runningOn: null,
   };
 }
