@@ -13,7 +13,6 @@ import { LlmRouterModule } from './llm-router/llm-router.module';
 import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SchedulingModule } from './common/scheduling/scheduling.module';
-import { ClusterModule } from './cluster/cluster.module';
 import { HealthController } from './health/health.controller';
 import { RealtimeModule } from './realtime/realtime.module';
 import { SwarmModule } from './swarm/swarm.module';
@@ -65,7 +64,6 @@ export class AppModule {
         SchedulingModule,
         LlmRouterModule,
         EventLogModule,
-        ClusterModule,
         AuthModule,
         MemoryModule,
         LedgerModule,

@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { EventEnvelope, EventType } from '@app/contracts';
-import { randomUUID } from 'node:crypto';
+import { InstanceRegistry } from '../../cluster/instance-registry';
 import { DataSource } from 'typeorm';
 import { nowIso } from '../../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -56,10 +56,9 @@ const MAX_BACKOFF_MS = 30_000;
  * of work, so even two runners could not apply a batch twice.
  */
 @Injectable()
-export class EventConsumersService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EventConsumersService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('EventConsumers');
   private readonly states = new Map<string, ConsumerState>();
-  private readonly instanceId = randomUUID();
   private readonly sql: SqlDialect;
   private started = false;
   private stopped = false;
@@ -72,8 +71,27 @@ export class EventConsumersService implements OnApplicationBootstrap, OnApplicat
     private readonly reader: EventLogReader,
     private readonly bus: InternalBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly instances: InstanceRegistry,
   ) {
     this.sql = new SqlDialect(dataSource);
+  }
+
+  /** The lease owner this process writes: its instance id (ADR 0061). */
+  private get instanceId(): string {
+    return this.instances.id;
+  }
+
+  /** A gone instance's consumer leases are released in the reclaim's transaction, so a survivor takes them at once. */
+  onModuleInit(): void {
+    this.instances.onReclaim('event-consumers', async (tx, goneId) => {
+      const held = await tx.manager.query(`SELECT name FROM event_consumers WHERE ${this.sql.q('leaseOwner')} = ${this.sql.param(1)}`, [goneId]);
+      if (held.length === 0) return { consumerLeasesReleased: 0 };
+      await tx.manager.query(
+        `UPDATE event_consumers SET ${this.sql.q('leaseOwner')} = NULL, ${this.sql.q('leaseUntil')} = NULL WHERE ${this.sql.q('leaseOwner')} = ${this.sql.param(1)}`,
+        [goneId],
+      );
+      return { consumerLeasesReleased: held.length };
+    });
   }
 
   /**
