@@ -157,12 +157,12 @@ describeWithRedis('rolling restart and kill -9 of three instances (PostgreSQL + 
       await s.connect();
     }
 
-    // the workload: tasks auctioned for 400 ms, every agent bids, the winner starts and completes
+    // the workload: tasks auctioned for 2 s (bids may be retried on another instance during a restart), every agent bids, the winner starts and completes
     const tasks: string[] = [];
     const problems: string[] = [];
     const pipeline = async (lane: number) => {
       for (let n = 0; running; n++) {
-        const created = await call(admin, 'POST', '/api/tasks', { description: `rolling job ${lane}-${n}`, auctionWindowMs: 400 }, lane + n);
+        const created = await call(admin, 'POST', '/api/tasks', { description: `rolling job ${lane}-${n}`, auctionWindowMs: 2000 }, lane + n);
         if (created.status !== 201) {
           problems.push(`create ${created.status} ${JSON.stringify(created.body)}`);
           continue;
