@@ -27,6 +27,8 @@ export type CliParseResult = { kind: 'help' } | { kind: 'error'; message: string
 
 export const USAGE = `Usage: pnpm agent --key <api key> --bid <sats> --exec "<shell command>" [options]
        pnpm agent propose-upgrade --help   (propose a branch or diff to the upgrade queue)
+       pnpm agent balance [--key <agent key>]   (the agent's ledger balance, JSON, sats and msat)
+       pnpm agent withdraw <bolt11>   (pay an invoice from the agent's balance; withdraw --help for options)
 
 Runs one external agent: joins the swarm, bids on task offers, runs the command for each task it wins
 (task description on stdin and in env TASK_DESCRIPTION, id in TASK_ID) and completes the task with the

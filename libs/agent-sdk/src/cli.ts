@@ -7,6 +7,7 @@ import { failureReason, killGroup, runCommand } from './exec';
 import { AgentSdkError, displayUrl } from './rest';
 import { PROPOSE_USAGE, parseProposeArgs, runProposeUpgrade } from './upgrade-cli';
 import { MEMORY_COMMANDS, runMemoryCommand, type MemoryCommand } from './memory-cli';
+import { LEDGER_COMMANDS, LEDGER_USAGE, parseLedgerArgs, runLedgerCommand, type LedgerCommand } from './ledger-cli';
 
 /** Environment variables that hold secrets and are never passed to the task command. */
 const SECRET_ENV = ['MC_API_KEY'];
@@ -183,6 +184,24 @@ export async function runAgent(o: CliOptions): Promise<number> {
 /** CLI entry: parses argv, prints usage on --help (exit 0) or bad arguments (exit 2), else runs the agent. */
 export async function main(argv: string[]): Promise<number> {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
+  if ((LEDGER_COMMANDS as readonly string[]).includes(args[0])) {
+    const cmd = args[0] as LedgerCommand;
+    const p = parseLedgerArgs(cmd, args.slice(1));
+    if (p.kind === 'help') {
+      process.stdout.write(LEDGER_USAGE);
+      return 0;
+    }
+    if (p.kind === 'error') {
+      process.stderr.write(`${redactSecrets(`error: ${p.message}`)}\n\n${LEDGER_USAGE}`);
+      return 2;
+    }
+    try {
+      return await runLedgerCommand(cmd, p.options);
+    } catch (err) {
+      process.stderr.write(redactSecrets(`error: ${describeError(err)}\n`, [p.options.key]));
+      return 1;
+    }
+  }
   if ((MEMORY_COMMANDS as readonly string[]).includes(args[0])) {
     try {
       return await runMemoryCommand(args[0] as MemoryCommand, args.slice(1));

@@ -1,4 +1,5 @@
 import type {
+  AgentBalanceDto,
   AgentDto,
   AgentMessageDto,
   AskQuestionRequest,
@@ -7,6 +8,7 @@ import type {
   EventEnvelope,
   IngestibleEventType,
   JoinRequest,
+  LedgerTransactionDto,
   ListResponse,
   MeResponse,
   QuestionDto,
@@ -23,6 +25,7 @@ import { AgentSdkError, RestClient, queryString, type RestClientOptions } from '
 import { planFrame, type EndedQuestion } from './dispatch';
 import { SeqTracker } from './seq-tracker';
 import { getUpgrade, proposeUpgrade, waitForUpgrade, type ProposeUpgradeRequest } from './upgrades';
+import { balance, withdraw, type WithdrawOptions } from './ledger';
 
 /** A task open for bids, as handed to {@link AgentClient.onTaskOffer} handlers. */
 export interface TaskOffer {
@@ -222,6 +225,24 @@ export class AgentClient {
    */
   onUpgradeEvent(handler: (event: EventEnvelope<UpgradeEventType>) => unknown): () => void {
     return this.register(this.upgradeHandlers, handler);
+  }
+
+  // ---------------------------------------------------------------- ledger
+
+  /**
+   * This agent's balance in msat (`{ account, lightning }`, see {@link balance}; `account.availableMsat` is what it
+   * can withdraw). @throws AgentSdkError 404 `ledger/account_not_found` before the agent was ever credited.
+   */
+  balance(): Promise<AgentBalanceDto> {
+    return balance(this.rest);
+  }
+
+  /**
+   * Withdraws by paying `bolt11` from this agent's account; resolves with the outgoing transaction (`settled`,
+   * `failed` or still `pending`; amounts in msat). See {@link withdraw} for the options and the errors thrown.
+   */
+  withdraw(bolt11: string, opts: WithdrawOptions = {}): Promise<LedgerTransactionDto> {
+    return withdraw(this.rest, bolt11, opts);
   }
 
   // ---------------------------------------------------------------- upgrades

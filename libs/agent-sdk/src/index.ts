@@ -13,3 +13,5 @@ export { proposeUpgrade, getUpgrade, waitForUpgrade, JSON_DIFF_MAX_BYTES, type P
 export { parseProposeArgs, runProposeUpgrade, PROPOSE_USAGE, type ProposeUpgradeCliOptions } from './upgrade-cli';
 export { remember, recall, memoryContext, setFact, facts, type RememberRequest } from './memory';
 export { runMemoryCommand, MEMORY_COMMANDS, MEMORY_USAGE, type MemoryCommand } from './memory-cli';
+export { balance, withdraw, msatToSats, type WithdrawOptions } from './ledger';
+export { parseLedgerArgs, runLedgerCommand, LEDGER_COMMANDS, LEDGER_USAGE, type LedgerCommand, type LedgerCliOptions, type LedgerParseResult } from './ledger-cli';

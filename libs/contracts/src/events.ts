@@ -76,7 +76,8 @@ export interface SystemEventData {
 
 /** Payloads of the swarm, questions, system, security and router domains (type -> data). */
 export interface CoreEventDataMap {
-  'task.created': { description: string; createdBy: string };
+  /** `budgetSats` (integer sats) when the task has a budget. */
+  'task.created': { description: string; createdBy: string; budgetSats?: number };
   'task.bidding': { closesAt: string; windowMs: number };
   /**
    * `bidSats` null for a direct assignment. `by` and `reassignedFrom` (the previous assignee or null) when an operator
@@ -98,8 +99,11 @@ export interface CoreEventDataMap {
     | { state: null; since: null; previous: AgentLifecycleState | null };
   /** Integer sats. */
   'bid.submitted': { bidSats: number; bidId: string };
-  /** `code` the swarm error code of the refusal (the HTTP answer is the 409). */
-  'bid.rejected': { reason: string; bidSats: number; code: string };
+  /**
+   * `code` the swarm error code of the refusal (the HTTP answer is the 409); `budgetSats` (integer sats) when the code
+   * is `swarm/bid_over_budget`.
+   */
+  'bid.rejected': { reason: string; bidSats: number; code: string; budgetSats?: number };
   /** `assignedBy` when an operator closed it early by assigning the task. */
   'auction.closed': { winnerAgentId: string | null; winningBidSats: number | null; bidCount: number; closesAt: string; assignedBy?: string };
   /** `fromAgentId` null from an operator. */

@@ -122,6 +122,15 @@ export interface LedgerBalanceDto {
   availableMsat: number;
 }
 
+/**
+ * `GET /api/ledger/balances/me` (agent keys): the calling agent's account with its maintained totals and ADR-018's
+ * formula over its transactions, all in msat. What it can withdraw now is `account.availableMsat`.
+ */
+export interface AgentBalanceDto {
+  account: LedgerAccountDto;
+  lightning: LedgerBalanceDto;
+}
+
 export interface LedgerBalancesDto {
   node: LedgerBalanceDto;
   treasury: LedgerAccountDto;

@@ -53,6 +53,11 @@ export interface TaskDto {
   status: TaskStatus;
   assignedAgentId: string | null;
   winningBidSats: number | null;
+  /**
+   * Most a bid may ask, in integer sats (a bid above it is refused with 409 `swarm/bid_over_budget`); null = no
+   * budget. Always present in API answers; optional in the type so older producers still type-check.
+   */
+  budgetSats?: number | null;
   result: string | null;
   failureReason: string | null;
   createdBy: string | null;
@@ -83,6 +88,8 @@ export interface CreateTaskRequest {
   agentId?: string;
   /** Override the auction window for this task (ms). */
   auctionWindowMs?: number;
+  /** Budget in integer sats, 1..1,000,000 (the bid range): bids above it are refused. Omit for no budget. */
+  budgetSats?: number;
 }
 
 /** `POST /api/tasks/:id/assign`: an operator assigns a bidding (auction still open) or assigned (not started) task. */

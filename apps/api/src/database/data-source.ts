@@ -17,6 +17,7 @@ import { Seams1764000000000 } from './migrations/1764000000000-Seams';
 import { Memory1764200000000 } from './migrations/1764200000000-Memory';
 import { MemoryLiveIndexes1764200000001 } from './migrations/1764200000001-MemoryLiveIndexes';
 import { UpgradeQueue1764300000000 } from './migrations/1764300000000-UpgradeQueue';
+import { TaskBudget1764400000010 } from './migrations/1764400000010-TaskBudget';
 import { UpgradeDecisionEntity } from '../upgrade-queue/entities/upgrade-decision.entity';
 import { UpgradeEntity } from '../upgrade-queue/entities/upgrade.entity';
 import { LlmProviderEntity } from '../llm-router/entities/llm-provider.entity';
@@ -65,6 +66,7 @@ export const MIGRATIONS = [
   Memory1764200000000,
   MemoryLiveIndexes1764200000001,
   UpgradeQueue1764300000000,
+  TaskBudget1764400000010,
   InstanceLeases1764500000000,
 ];
 

@@ -4,9 +4,9 @@ import { pipeline, Readable } from 'node:stream';
 import * as QRCode from 'qrcode';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type {
+  AgentBalanceDto,
   DecodedInvoiceDto,
   LedgerAccountDto,
-  LedgerBalanceDto,
   LedgerBalancesDto,
   LedgerPage,
   LedgerTransactionDto,
@@ -79,7 +79,7 @@ export class LedgerController {
   @ApiOperation({ summary: "The calling agent's account and ADR-018 balance (msat)" })
   @ApiErrors(401, 403, 404)
   @ApiOkResponse({ type: AgentBalanceResponseDto })
-  async myBalance(@CurrentPrincipal() p: Principal): Promise<{ account: LedgerAccountDto; lightning: LedgerBalanceDto }> {
+  async myBalance(@CurrentPrincipal() p: Principal): Promise<AgentBalanceDto> {
     if (!p.agentId) throw ledgerError('ledger/not_an_agent', 'balances/me is the calling agent\'s own account: use an agent API key (operators: GET /api/ledger/balances)', 403);
     const id = agentAccountId(p.agentId);
     return { account: await this.ledger.account(id), lightning: await this.ledger.balanceFormula(id) };

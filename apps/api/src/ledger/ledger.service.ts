@@ -16,7 +16,7 @@ import type {
 } from '@app/contracts';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { AppError } from '../common/app-error';
-import { TimerSet } from '../common/scheduling/timer-set';
+import { DeadlineScheduler } from '../common/scheduling/deadline-scheduler';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventConsumersService } from '../event-log/consumers/event-consumers.service';
@@ -33,6 +33,8 @@ import { ledgerError } from './ledger.errors';
 
 /** Durable consumer that voids task payout holds on task.failed / task.cancelled. */
 export const PAYOUT_VOID_CONSUMER = 'ledger.payout_voids';
+/** Deadline kind of invoice expiry (key = payment_hash, due at the invoice's `expiresAt`). */
+export const INVOICE_EXPIRY = 'invoice.expiry';
 /** Event source of everything the ledger appends. */
 export const LEDGER_SOURCE = 'ledger';
 /** Invoice expiry bounds (seconds). */
@@ -66,8 +68,9 @@ export type PayoutHoldResult = { ok: true; transferId: string | null } | { ok: f
  *
  * - Receive: `createInvoice` -> node issues a BOLT11; one unit records the pending incoming transaction, a hold
  *   node -> account (timeout = expiry) and `invoice.created`. Settled (`invoice.settled`, hold posted) only when the
- *   node reports it with a preimage whose sha256 is the payment_hash; expired (`invoice.expired`, hold expired) by
- *   the timer/sweep after the node confirms it is unpaid.
+ *   node reports it with a preimage whose sha256 is the payment_hash; expired (`invoice.expired`, hold voided) by
+ *   the deadline scheduler (kind `invoice.expiry`, restart- and instance-safe) after the node confirms it is unpaid;
+ *   the ledger's own sweep expires what is overdue as a fallback.
  * - Pay: `pay` decodes and checks the bolt11 (network, expiry, amount), then one unit records the outgoing
  *   transaction and holds amount + max fee from the paying account (`payment.in_flight`); the node is asked only
  *   after that commit. Success posts the amount to `node` and the actual fee to `fees` (rest released,
@@ -81,7 +84,6 @@ export type PayoutHoldResult = { ok: true; transferId: string | null } | { ok: f
 @Injectable()
 export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy, BackendListener {
   private readonly logger = new Logger('Ledger');
-  private readonly timers = new TimerSet();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
   private stopped = false;
@@ -92,11 +94,25 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     @Inject(LIGHTNING_BACKEND) readonly backend: LightningBackend,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly consumers: EventConsumersService,
+    private readonly deadlines: DeadlineScheduler,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.backend.init();
     this.backend.setListener(this);
+    // invoice expiry is a durable deadline: re-read from ledger_transactions at boot and on every scheduler sweep,
+    // so an invoice created before a restart (or on an instance that died) still expires, once
+    this.deadlines.register({
+      kind: INVOICE_EXPIRY,
+      listPending: async () => {
+        const rows = await this.dataSource.getRepository(LedgerTransactionEntity).find({
+          where: { type: 'incoming', status: 'pending' },
+          select: { paymentHash: true, expiresAt: true },
+        });
+        return rows.filter((r) => r.expiresAt).map((r) => ({ key: r.paymentHash, dueAtMs: Date.parse(r.expiresAt!) }));
+      },
+      fire: (paymentHash) => this.fireInvoiceExpiry(paymentHash),
+    });
     // every way a task fails or is cancelled (operator, agent removed, restart recovery, ...) releases its payout hold:
     // a durable consumer, so it happens after a crash too, once (voiding is conditional on the hold being open)
     this.consumers.register({
@@ -114,6 +130,11 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // the scheduler first: it expires what fell due while no instance ran and arms the rest; the sweep then only
+    // re-reads pending invoices and payments from the node
+    await this.deadlines
+      .resume(INVOICE_EXPIRY)
+      .catch((err: unknown) => this.logger.error(`resuming invoice expiries failed: ${(err as Error).message}`));
     await this.sweep().catch((err: unknown) => this.logger.error(`boot sweep failed: ${(err as Error).message}`));
     this.sweepTimer = setInterval(() => void this.sweep().catch((err: unknown) => this.logger.error(`sweep failed: ${(err as Error).message}`)), this.config.LEDGER_SWEEP_MS);
     this.sweepTimer.unref();
@@ -122,7 +143,6 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.timers.clearAll();
     while (this.sweeping) await new Promise((r) => setTimeout(r, 5));
     await this.backend.close();
   }
@@ -371,28 +391,38 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
         data: { paymentHash, amountMsat: t.amountMsat, accountId: t.accountId, transactionId: t.id, settledAt },
       });
     });
-    this.timers.clear(paymentHash);
+    this.deadlines.disarm(INVOICE_EXPIRY, paymentHash);
   }
 
   /**
    * Expires a pending incoming invoice whose expiry has passed, after asking the node: a settled invoice is settled
    * instead. Conditional (pending -> expired), so it happens once across instances. Returns true when it expired it.
+   * Used by the ledger's sweep (fallback) and tests; the deadline scheduler calls `fireInvoiceExpiry`.
    */
   async expireInvoice(paymentHash: string): Promise<boolean> {
+    return (await this.fireInvoiceExpiry(paymentHash)) === 'fired';
+  }
+
+  /**
+   * The `invoice.expiry` deadline's action (key = payment_hash). Resolves `fired` when this call moved the invoice
+   * pending -> expired (hold voided, `invoice.expired {paymentHash, amountMsat, accountId, transactionId}` appended in
+   * the same unit), `early` when its `expiresAt` is still ahead (the scheduler re-arms it), `nothing` when it is no
+   * longer pending, another instance expired it first, the node settled it (applied here instead), the node still
+   * reports it open (clock skew) or the node is unreachable (the scheduler's next sweep retries those two).
+   * Never throws for node errors.
+   */
+  async fireInvoiceExpiry(paymentHash: string): Promise<'fired' | 'nothing' | 'early'> {
     const t = await this.dataSource.getRepository(LedgerTransactionEntity).findOne({ where: { type: 'incoming', paymentHash } });
-    if (!t || t.status !== 'pending' || !t.expiresAt) return false;
-    if (Date.parse(t.expiresAt) > Date.now()) {
-      this.armExpiry(paymentHash, t.expiresAt);
-      return false;
-    }
+    if (!t || t.status !== 'pending' || !t.expiresAt) return 'nothing';
+    if (Date.parse(t.expiresAt) > Date.now()) return 'early';
     const state = await this.backend.lookupInvoice(paymentHash).catch(() => null);
-    if (state === null) return false; // node unreachable: try again on the next sweep
+    if (state === null) return 'nothing'; // node unreachable: the next sweep retries
     if (state.state === 'settled' && state.preimage) {
       await this.invoiceSettled(paymentHash, state.preimage, state.settledAt ?? nowIso());
-      return false;
+      return 'nothing';
     }
-    if (state.state === 'open') return false; // the node still accepts it (clock skew): wait for the node
-    return this.events.write(async (tx) => {
+    if (state.state === 'open') return 'nothing'; // the node still accepts it (clock skew): wait for the node
+    const expired = await this.events.write(async (tx) => {
       const fresh = await tx.manager.findOne(LedgerTransactionEntity, { where: { id: t.id } });
       if (!fresh || !(await this.moveStatus(tx.manager, fresh, 'pending', { status: 'expired' }))) return false;
       const acc = new Accounting(tx.manager);
@@ -406,13 +436,12 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       });
       return true;
     });
+    return expired ? 'fired' : 'nothing';
   }
 
   private armExpiry(paymentHash: string, expiresAt: string): void {
     if (this.stopped) return;
-    this.timers.arm(paymentHash, Date.parse(expiresAt), () => {
-      this.expireInvoice(paymentHash).catch((err: unknown) => this.logger.error(`expiring ${paymentHash} failed: ${(err as Error).message}`));
-    });
+    this.deadlines.arm(INVOICE_EXPIRY, paymentHash, Date.parse(expiresAt));
   }
 
   // ------------------------------------------------------------------ pay
@@ -685,7 +714,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
           await this.expireInvoice(t.paymentHash);
           continue;
         }
-        if (t.expiresAt) this.armExpiry(t.paymentHash, t.expiresAt);
+        if (t.expiresAt && !this.deadlines.isArmed(INVOICE_EXPIRY, t.paymentHash)) this.armExpiry(t.paymentHash, t.expiresAt);
         const st = await this.backend.lookupInvoice(t.paymentHash).catch(() => null);
         if (st?.state === 'settled' && st.preimage) await this.invoiceSettled(t.paymentHash, st.preimage, st.settledAt ?? nowIso());
       }

@@ -15,6 +15,7 @@ export type SwarmErrorCode =
   | 'swarm/invalid_transition'
   | 'swarm/auction_closed'
   | 'swarm/duplicate_bid'
+  | 'swarm/bid_over_budget'
   | 'swarm/task_not_bidding'
   | 'swarm/message_not_found'
   | 'swarm/not_recipient'

@@ -33,6 +33,7 @@ export function toTaskDto(t: TaskEntity): TaskDto {
     status: t.status,
     assignedAgentId: t.assignedAgentId,
     winningBidSats: t.winningBidSats,
+    budgetSats: t.budgetSats ?? null,
     result: t.result,
     failureReason: t.failureReason,
     createdBy: t.createdBy,

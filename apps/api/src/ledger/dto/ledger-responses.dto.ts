@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type {
+  AgentBalanceDto,
   DecodedInvoiceDto,
   LedgerAccountDto,
   LedgerAccountKind,
@@ -87,7 +88,7 @@ export class LedgerBalancesResponseDto implements LedgerBalancesDto {
   @ApiProperty({ type: [LedgerAccountResponseDto] }) agents: LedgerAccountDto[];
 }
 
-export class AgentBalanceResponseDto {
+export class AgentBalanceResponseDto implements AgentBalanceDto {
   @ApiProperty({ type: LedgerAccountResponseDto }) account: LedgerAccountDto;
   @ApiProperty({ type: LedgerBalanceResponseDto }) lightning: LedgerBalanceDto;
 }

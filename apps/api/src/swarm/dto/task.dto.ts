@@ -33,6 +33,10 @@ export class CreateTaskDto implements CreateTaskRequest {
   @ApiPropertyOptional({ description: 'Auction window in ms (default AUCTION_WINDOW_MS)', minimum: 100, maximum: 3_600_000, example: 15000 })
   @Optional() @IsInt() @Min(100) @Max(3_600_000)
   auctionWindowMs?: number;
+
+  @ApiPropertyOptional({ description: 'Budget in whole sats: bids above it are refused (409 swarm/bid_over_budget). Omit for no budget.', minimum: 1, maximum: 1_000_000, example: 500 })
+  @Optional() @IsInt() @Min(1) @Max(1_000_000)
+  budgetSats?: number;
 }
 
 export class AssignTaskDto implements AssignTaskRequest {
@@ -87,6 +91,7 @@ export class TaskResponseDto implements TaskDto {
   @ApiProperty({ enum: TASK_STATUSES }) status: TaskStatus;
   @ApiProperty({ nullable: true, type: String }) assignedAgentId: string | null;
   @ApiProperty({ nullable: true, type: Number, description: 'Winning bid (sats)' }) winningBidSats: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Budget (sats): most a bid may ask; null = no budget' }) budgetSats: number | null;
   @ApiProperty({ nullable: true, type: String }) result: string | null;
   @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Username or agent id' }) createdBy: string | null;

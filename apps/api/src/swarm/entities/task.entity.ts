@@ -9,6 +9,8 @@ export class TaskEntity {
   @Column({ type: 'varchar', length: 16 }) status: TaskStatus;
   @Column({ type: 'varchar', length: 64, nullable: true }) assignedAgentId: string | null;
   @Column({ type: 'integer', nullable: true }) winningBidSats: number | null;
+  /** Most a bid may ask (integer sats); null = no budget. */
+  @Column({ type: 'integer', nullable: true }) budgetSats: number | null;
   @Column({ type: 'text', nullable: true }) result: string | null;
   @Column({ type: 'text', nullable: true }) failureReason: string | null;
   @Column({ type: 'varchar', length: 100, nullable: true }) createdBy: string | null;

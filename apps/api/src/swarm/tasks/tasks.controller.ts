@@ -66,7 +66,10 @@ export class TasksController {
 
   @Post(':id/bids')
   @Roles('agent')
-  @ApiOperation({ summary: 'Bid on an open auction as the calling agent (integer sats 1..1,000,000)' })
+  @ApiOperation({
+    summary: 'Bid on an open auction as the calling agent (integer sats 1..1,000,000)',
+    description: 'Refused with 409 (and a `bid.rejected` event) when the auction is closed, the agent is offline or already bid, or the bid is above the task budget (`swarm/bid_over_budget`).',
+  })
   @ApiCreatedResponse({ type: BidResponseDto })
   @ApiErrors(400, 401, 403, 404, 409)
   bid(@Param('id', IdParamPipe) id: string, @Body() body: SubmitBidDto, @CurrentPrincipal() p: Principal): Promise<BidDto> {

@@ -134,13 +134,16 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
   /**
    * Creates a task. Without `agentId`: opens an auction of `auctionWindowMs` (default AUCTION_WINDOW_MS) and emits
    * `task.created` then `task.bidding {closesAt, windowMs}`. With `agentId`: assigns directly (`task.created`,
-   * `task.assigned {direct: true}`), the agent goes busy.
+   * `task.assigned {direct: true}`), the agent goes busy. `budgetSats` (integer sats, validated 1..1,000,000 by the
+   * DTO) is stored on the task and named in `task.created`; bids above it are refused (see `submitBid`).
    * @throws AppError `swarm/agent_not_found` (404), `swarm/agent_offline` (400) for a direct assignment.
    */
   async create(input: CreateTaskRequest, actor: Actor): Promise<TaskDto> {
     const source = actor.agentId ? agentSource(actor.agentId) : 'coordinator';
     const createdBy = actorLabel(actor);
     const id = randomUUID();
+    const budgetSats = input.budgetSats ?? null;
+    const created = { description: preview(input.description), createdBy, ...(budgetSats !== null ? { budgetSats } : {}) };
     if (input.agentId) {
       const agentId = input.agentId;
       const task = await this.events.write(async (tx) => {
@@ -150,12 +153,13 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
         const now = nowIso();
         const row: TaskEntity = {
           ...emptyTask(id, input.description, createdBy, now),
+          budgetSats,
           status: 'assigned',
           assignedAgentId: agentId,
           assignedAt: now,
         };
         await tx.manager.insert(TaskEntity, row);
-        tx.append({ type: 'task.created', source, taskId: id, data: { description: preview(input.description), createdBy } });
+        tx.append({ type: 'task.created', source, taskId: id, data: created });
         tx.append({ type: 'task.assigned', source: 'coordinator', taskId: id, agentId, data: { direct: true, bidSats: null } });
         await occupyAgent(tx, agent, `assigned task ${id}`);
         return row;
@@ -166,9 +170,9 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
     const task = await this.events.write(async (tx) => {
       const now = new Date();
       const closesAt = new Date(now.getTime() + windowMs).toISOString();
-      const row: TaskEntity = { ...emptyTask(id, input.description, createdBy, now.toISOString()), status: 'bidding', auctionClosesAt: closesAt };
+      const row: TaskEntity = { ...emptyTask(id, input.description, createdBy, now.toISOString()), budgetSats, status: 'bidding', auctionClosesAt: closesAt };
       await tx.manager.insert(TaskEntity, row);
-      tx.append({ type: 'task.created', source, taskId: id, data: { description: preview(input.description), createdBy } });
+      tx.append({ type: 'task.created', source, taskId: id, data: created });
       tx.append({ type: 'task.bidding', source: 'coordinator', taskId: id, data: { closesAt, windowMs } });
       return row;
     });
@@ -180,9 +184,10 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Records a bid of `agentId` (integer sats) on an open auction: `bid.submitted {bidSats}`.
-   * Refusals are recorded as `bid.rejected {reason, bidSats}` and thrown as 409:
+   * Refusals are recorded as `bid.rejected {reason, bidSats, code}` and thrown as 409:
    * `swarm/auction_closed` (now > auctionClosesAt, "auction closed at <time>"), `swarm/task_not_bidding`,
-   * `swarm/agent_offline`, `swarm/duplicate_bid`.
+   * `swarm/agent_offline`, `swarm/duplicate_bid`, `swarm/bid_over_budget` (bidSats > the task's budgetSats; the event
+   * also carries `budgetSats`). A bid equal to the budget is accepted.
    * @throws AppError `swarm/task_not_found` / `swarm/agent_not_found` (404) without any event.
    */
   async submitBid(agentId: string, taskId: string, bidSats: number, source = agentSource(agentId)): Promise<BidDto> {
@@ -208,9 +213,10 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
       const agent = await tx.manager.findOne(AgentEntity, { where: { id: agentId } });
       if (!agent) throw swarmError('swarm/agent_not_found', `Agent ${agentId} not found`, 404);
       const nowMs = Date.now();
-      const rejected = await this.checkBid(tx, task, agent, nowMs);
+      const rejected = await this.checkBid(tx, task, agent, bidSats, nowMs);
       if (rejected) {
-        tx.append({ type: 'bid.rejected', source, taskId, agentId, data: { reason: rejected.reason, bidSats, code: rejected.code } });
+        const overBudget = rejected.code === 'swarm/bid_over_budget' && task.budgetSats !== null ? { budgetSats: task.budgetSats } : {};
+        tx.append({ type: 'bid.rejected', source, taskId, agentId, data: { reason: rejected.reason, bidSats, code: rejected.code, ...overBudget } });
         return { rejected };
       }
       // Strictly increasing stamps keep "ties go to the earliest bid" exact, never past the close time.
@@ -225,7 +231,7 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async checkBid(tx: WriteContext, task: TaskEntity, agent: AgentEntity, nowMs: number): Promise<BidRejection | null> {
+  private async checkBid(tx: WriteContext, task: TaskEntity, agent: AgentEntity, bidSats: number, nowMs: number): Promise<BidRejection | null> {
     if (task.auctionClosesAt && nowMs > Date.parse(task.auctionClosesAt)) {
       return { code: 'swarm/auction_closed', reason: 'auction closed', message: `auction closed at ${task.auctionClosesAt}` };
     }
@@ -237,6 +243,13 @@ export class TasksService implements OnModuleInit, OnModuleDestroy {
     }
     if (await tx.manager.exists(BidEntity, { where: { taskId: task.id, agentId: agent.id } })) {
       return { code: 'swarm/duplicate_bid', reason: 'duplicate bid', message: `Agent ${agent.id} already bid on task ${task.id}` };
+    }
+    if (task.budgetSats !== null && bidSats > task.budgetSats) {
+      return {
+        code: 'swarm/bid_over_budget',
+        reason: 'bid over budget',
+        message: `Bid of ${bidSats} sats exceeds the task's budget of ${task.budgetSats} sats`,
+      };
     }
     return null;
   }
@@ -562,6 +575,7 @@ function emptyTask(id: string, description: string, createdBy: string, now: stri
     status: 'pending',
     assignedAgentId: null,
     winningBidSats: null,
+    budgetSats: null,
     result: null,
     failureReason: null,
     createdBy,
