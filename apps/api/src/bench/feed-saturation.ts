@@ -19,6 +19,7 @@
  * The JSON last line has, per N, both rates and ours / peer.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { minMedian, now, numberList, percentile, perClientEps, sleep, SubscriberPool } from './feed-harness';
 
@@ -48,6 +49,8 @@ export interface StepResult {
   /** lowest per-client delivered rate, events/s */
   delivered_eps_min: number;
   subscriber_cpu_pct: number;
+  /** the machine's 1-minute load average at the end of the step (other work on a shared machine shows here) */
+  load1: number;
 }
 
 /** Settings of a saturation run (all from the environment, see the file comment). */
@@ -101,6 +104,7 @@ export async function runStep(pool: SubscriberPool, target: FeedTarget, rate: nu
     producer_behind: producerBehind,
     delivered_eps_min: Math.round(minMedian(perClientEps(rep)).min),
     subscriber_cpu_pct: rep.cpuPct,
+    load1: Math.round(loadavg()[0] * 100) / 100,
   };
   result.pass = p99 <= s.p99MaxMs && lost === 0 && rep.duplicates === 0 && rep.outOfOrder === 0 && !producerBehind;
   return result;
@@ -139,7 +143,7 @@ export async function saturate(target: FeedTarget, n: number, s: SaturationSetti
       if (nextRate === rate || nextRate === lo || nextRate === hi) break;
       rate = nextRate;
       // let the machine settle after a failed step (backlogs, GC) before the next one
-      if (!r.pass) await sleep(500);
+      if (!r.pass) await sleep(2000);
     }
     return { rate_eps: lo, steps };
   } finally {

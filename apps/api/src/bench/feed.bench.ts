@@ -18,7 +18,7 @@
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../app.factory';
 import { AuthService } from '../auth/auth.service';
@@ -55,9 +55,12 @@ function parseMode(argv: string[]): { mode: 'fixed' | 'saturation' | 'instances'
 
 async function main(): Promise<void> {
   const { mode, instances } = parseMode(process.argv.slice(2));
+  // the stepped modes note the machine: a shared 2-core box's other load moves every figure
+  const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
+  const machine = () => ({ cpus: cpus().length, loadavg_start: load0, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) });
   if (mode === 'instances') {
     const result = await runInstances(instancesSettings(instances));
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, machine: machine() })}\n`);
     return;
   }
   const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
     const result = await runSaturation(ours);
     await app.close();
     rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, machine: machine() })}\n`);
     return;
   }
 
