@@ -44,6 +44,8 @@ export interface StepResult {
   out_of_order: number;
   /** slow-consumer notices (ours sheds a client that falls behind; the peer never does) */
   gaps: number;
+  /** sockets disconnected during the step (connected again before the next one) */
+  disconnects: number;
   /** the producer needed more than the step (+10 % + 100 ms) to emit the step's events */
   producer_behind: boolean;
   /** lowest per-client delivered rate, events/s */
@@ -101,12 +103,13 @@ export async function runStep(pool: SubscriberPool, target: FeedTarget, rate: nu
     duplicates: rep.duplicates,
     out_of_order: rep.outOfOrder,
     gaps: rep.gaps,
+    disconnects: rep.disconnects,
     producer_behind: producerBehind,
     delivered_eps_min: Math.round(minMedian(perClientEps(rep)).min),
     subscriber_cpu_pct: rep.cpuPct,
     load1: Math.round(loadavg()[0] * 100) / 100,
   };
-  result.pass = p99 <= s.p99MaxMs && lost === 0 && rep.duplicates === 0 && rep.outOfOrder === 0 && !producerBehind;
+  result.pass = p99 <= s.p99MaxMs && lost === 0 && rep.disconnects === 0 && rep.duplicates === 0 && rep.outOfOrder === 0 && !producerBehind;
   return result;
 }
 

@@ -10,7 +10,8 @@
  *   start also takes `urls` (socket i connects to urls[(offset + i) % urls.length]) instead of `url`;
  *   parent -> { cmd: 'reset', step }     child -> { reset: true, resubscribed }: zero the counters, count from now on
  *                                        only events whose `data.step` equals `step`, and resubscribe the sockets the
- *                                        server shed as slow consumers (`gap`) in an earlier step;
+ *                                        server shed as slow consumers (`gap`) in an earlier step (and connect again
+ *                                        the sockets that were disconnected);
  *   parent -> { cmd: 'report', expected, keep: true, quietMs } reports without closing;
  *   parent -> { cmd: 'close' } closes the sockets and exits.
  * Both the product's `events` frames (arrays of envelopes) and a plain server's `event` messages (one envelope each,
@@ -158,7 +159,18 @@ function run(): void {
       step = msg.step;
       const again = [...shed];
       shed.clear();
-      void Promise.all(again.map((i) => subscribe(sockets[i]))).then(() => {
+      // sockets the server dropped (an overloaded plain server misses its pings): connect again, then subscribe
+      const dead = sockets.map((s, i) => (s.connected ? -1 : i)).filter((i) => i >= 0);
+      const reconnect = (s: Socket) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 10_000);
+          s.once('connect', () => {
+            clearTimeout(timer);
+            void subscribe(s).then(resolve);
+          });
+          s.connect();
+        });
+      void Promise.all([...again.filter((i) => !dead.includes(i)).map((i) => subscribe(sockets[i])), ...dead.map((i) => reconnect(sockets[i]))]).then(() => {
         received.fill(0);
         first.fill(0);
         last.fill(0);
@@ -170,7 +182,7 @@ function run(): void {
         disconnects = 0;
         cpuStart = process.cpuUsage();
         wallStart = performance.now();
-        process.send!({ reset: true, resubscribed: again.length });
+        process.send!({ reset: true, resubscribed: again.length + dead.length });
       });
     } else if (msg.cmd === 'report') {
       void drain(msg.expected ?? 0, msg.quietMs ?? 3000).then(() => sendReport(msg.keep === true));
