@@ -9,16 +9,23 @@
  *    p50/p99 latency, loss, and the server process's CPU (% of one core) and peak RSS.
  * The last line printed is one JSON object with every figure.
  * Env: BENCH_DURATION_S (default 5), BENCH_INGEST_EVENTS (default 100000), BENCH_RATES "1:10000,100:5000,500:1500".
+ *
+ * Other modes (the fixed-rate run above is the default):
+ * - `--saturation` (or BENCH_FEED_MODE=saturation): the highest sustained rate per N with p99 <= 250 ms and 0 loss,
+ *   ours and a plain Socket.IO peer's, and their ratio (feed-saturation.ts).
+ * - `--instances K` (or BENCH_FEED_INSTANCES=K): K API processes on one PostgreSQL and Redis (feed-instances.ts).
  */
 import 'reflect-metadata';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../app.factory';
 import { AuthService } from '../auth/auth.service';
 import { loadConfig } from '../config/app-config';
 import { EventLogWriter } from '../event-log/event-log.writer';
+import { instancesSettings, runInstances } from './feed-instances';
+import { oursTarget, runSaturation } from './feed-saturation';
 import type { SubscriberReport } from './feed-subscribers';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -35,7 +42,27 @@ function percentile(hist: number[], p: number): number {
   return hist.length - 1;
 }
 
+/** The mode from the command line (`--saturation`, `--instances K`) or the environment; fixed-rate by default. */
+function parseMode(argv: string[]): { mode: 'fixed' | 'saturation' | 'instances'; instances: number } {
+  const i = argv.findIndex((a) => a === '--instances' || a.startsWith('--instances='));
+  const flagK = i < 0 ? undefined : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  const k = Number(flagK ?? process.env.BENCH_FEED_INSTANCES ?? 0);
+  if (i >= 0 && !(Number.isInteger(k) && k >= 1)) throw new Error(`--instances needs a count >= 1 (got ${flagK})`);
+  if (k >= 1) return { mode: 'instances', instances: k };
+  if (argv.includes('--saturation') || process.env.BENCH_FEED_MODE === 'saturation') return { mode: 'saturation', instances: 0 };
+  return { mode: 'fixed', instances: 0 };
+}
+
 async function main(): Promise<void> {
+  const { mode, instances } = parseMode(process.argv.slice(2));
+  // the stepped modes note the machine: a shared 2-core box's other load moves every figure
+  const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
+  const machine = () => ({ cpus: cpus().length, loadavg_start: load0, loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100) });
+  if (mode === 'instances') {
+    const result = await runInstances(instancesSettings(instances));
+    process.stdout.write(`${JSON.stringify({ ...result, machine: machine() })}\n`);
+    return;
+  }
   const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
   const ingestEvents = Number(process.env.BENCH_INGEST_EVENTS ?? 100_000);
   const rates = (process.env.BENCH_RATES ?? '1:10000,100:5000,500:1500').split(',').map((p) => p.split(':').map(Number) as [number, number]);
@@ -63,6 +90,15 @@ async function main(): Promise<void> {
   const auth = app.get(AuthService);
   const { principal } = await auth.login('admin', 'bench-admin-password', '127.0.0.1');
   const { key: token } = await auth.createUserApiKey('bench', 'admin', principal);
+
+  if (mode === 'saturation') {
+    const ours = oursTarget(url, token, (data) => events.append([{ type: 'system.info', source: 'bench', data: data as { message: string } }]));
+    const result = await runSaturation(ours);
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify({ ...result, machine: machine() })}\n`);
+    return;
+  }
 
   // 1. ingest alone
   const inFlight = 2000;
