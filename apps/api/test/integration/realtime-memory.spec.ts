@@ -193,7 +193,9 @@ describe('slow realtime consumers keep server memory bounded (issue 11 section 2
     process.stdout.write(`realtime-memory: ${JSON.stringify(rss)}\n`);
 
     expect(appended).toHaveLength(sent);
-    expect(shed).toBeGreaterThan(0); // the scenario did make them slow consumers
+    // the scenario did make them slow consumers: the server shed them (`gap`) or, on a loaded machine where a paused
+    // client misses the ping deadline first, dropped the connection; either way its backlog left server memory
+    expect(shed + rss.reconnects).toBeGreaterThan(0);
     for (const c of clients) {
       expect(c.outOfOrder).toBe(0);
       expect(c.lastSeq).toBeGreaterThanOrEqual(head);
