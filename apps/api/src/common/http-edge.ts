@@ -81,12 +81,17 @@ export const FASTIFY_ERRORS: Record<string, { status: number; code: string; mess
   FST_ERR_CTP_INVALID_CONTENT_TYPE: { status: 415, code: 'request/unsupported_media_type', message: 'Invalid Content-Type header' },
 };
 
-/** Whether an error means the client went away mid-request (aborted upload, reset connection): not a server fault. */
+/**
+ * Whether an error means the client went away mid-request (aborted upload, reset connection): not a server fault.
+ * The request stream's `readableAborted` (destroyed before its body ended) and a destroyed socket say so;
+ * `req.raw.destroyed` does not: Node (>= 16, autoDestroy) marks every request whose body was read to the end as
+ * destroyed, so it would turn each unexpected 500 on a request with a body into a 400 "aborted".
+ */
 export function isClientAbort(err: unknown, req?: FastifyRequest): boolean {
   const e = err as { code?: string; message?: string } | null;
   if (e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE') return true;
   if (e?.message === 'aborted' || e?.message === 'Request aborted') return true;
-  return Boolean(req?.raw.destroyed || req?.raw.socket?.destroyed);
+  return Boolean(req?.raw.readableAborted || req?.raw.socket?.destroyed);
 }
 
 /**

@@ -133,6 +133,10 @@ describe.each(databaseKinds())('prototype bugs do not recur (%s)', (db) => {
     await events.write(({ manager }) => manager.query(`ALTER TABLE agent_messages RENAME TO ${tmp}`));
     const broken = await op.get('/api/messages').expect(500);
     expect(broken.body).toEqual({ statusCode: 500, code: 'server/internal', message: 'Internal server error' });
+    // the same failure on a request with a body: a 500, not a 400 "aborted" (Node marks a request whose body was
+    // read as destroyed; that is not a client abort)
+    const brokenPost = await op.post('/api/messages', { toAgentId: a.id, body: 'into the void' }).expect(500);
+    expect(brokenPost.body).toEqual({ statusCode: 500, code: 'server/internal', message: 'Internal server error' });
     await events.write(({ manager }) => manager.query(`ALTER TABLE ${tmp} RENAME TO agent_messages`));
     await op.get('/api/messages').expect(200);
 
