@@ -19,6 +19,7 @@ import { AppError } from '../common/app-error';
 import { DeadlineScheduler } from '../common/scheduling/deadline-scheduler';
 import { nowIso } from '../common/time.util';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isUniqueViolation } from '../database/unique-violation';
 import { EventConsumersService } from '../event-log/consumers/event-consumers.service';
 import { EventLogWriter } from '../event-log/event-log.writer';
 import type { WriteContext } from '../event-log/event-log.types';
@@ -313,7 +314,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       if (prior) return this.replay(prior, 'incoming', amountMsat);
     }
     const inv = await this.callBackend(() => this.backend.createInvoice({ amountMsat, memo, expirySeconds }));
-    const row = await this.events.write(async (tx) => {
+    const write = this.events.write(async (tx) => {
       const acc = new Accounting(tx.manager);
       const accountId = agentId ? await acc.ensureAgentAccount(agentId) : TREASURY_ACCOUNT;
       if (idem && (await tx.manager.exists(LedgerTransactionEntity, { where: { idempotencyKey: idem } }))) {
@@ -361,6 +362,16 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
       });
       return t;
     });
+    let row: LedgerTransactionEntity;
+    try {
+      row = await write;
+    } catch (err) {
+      // the same idempotency key committed by a concurrent request (another instance): answer with its invoice
+      if (!idem || !isUniqueViolation(err)) throw err;
+      const prior = await this.dataSource.getRepository(LedgerTransactionEntity).findOne({ where: { idempotencyKey: idem } });
+      if (!prior) throw err;
+      return this.replay(prior, 'incoming', amountMsat);
+    }
     this.armExpiry(row.paymentHash, row.expiresAt!);
     return toTransactionDto(row);
   }
@@ -479,77 +490,93 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     }
     const idem = this.idemKey(input.idempotencyKey);
     const internal = d.payee === this.backend.nodePubkey();
-    const recorded = await this.events.write(async (tx): Promise<{ replay: LedgerTransactionDto } | { fresh: LedgerTransactionEntity }> => {
-      if (idem) {
-        const prior = await tx.manager.findOne(LedgerTransactionEntity, { where: { idempotencyKey: idem } });
-        if (prior) return { replay: this.replay(prior, 'outgoing', amountMsat, d.paymentHash) };
-      }
-      const acc = new Accounting(tx.manager);
-      const accountId = agentId ? agentAccountId(agentId) : TREASURY_ACCOUNT;
-      if (agentId) await acc.getAccount(accountId); // 404: an agent without an account has nothing to spend
-      const existing = await tx.manager.findOne(LedgerTransactionEntity, { where: { type: 'outgoing', paymentHash: d.paymentHash } });
-      if (existing && existing.status !== 'failed') {
-        throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} was already paid or is in flight (${existing.status})`, 409, {
-          transactionId: existing.id,
-          status: existing.status,
-        });
-      }
-      const hold = await acc.transfer({
-        kind: 'pending',
-        debitAccountId: accountId,
-        creditAccountId: NODE_ACCOUNT,
-        amountMsat: amountMsat + maxFeeMsat,
-        purpose: 'payment',
-        ref: d.paymentHash,
-      });
-      const now = nowIso();
-      const fields = {
-        status: 'pending' as const,
-        bolt11: d.bolt11,
-        preimage: null,
-        amountMsat,
-        feeMsat: 0,
-        maxFeeMsat,
-        memo: d.description.slice(0, 640),
-        accountId,
-        taskId: null,
-        agentId,
-        holdTransferId: hold.transfer.id,
-        expiresAt: new Date(d.expiresAtMs).toISOString(),
-        failureReason: null,
-        idempotencyKey: idem,
-        settledAt: null,
-        updatedAt: now,
-      };
-      let t: LedgerTransactionEntity;
-      if (existing) {
-        // retry of a failed payment: the same row goes back to pending with a new hold (conditional on failed)
-        const r = await tx.manager
-          .createQueryBuilder()
-          .update(LedgerTransactionEntity)
-          .set(fields)
-          .where('id = :id AND status = :s', { id: existing.id, s: 'failed' })
-          .execute();
-        if (r.affected !== 1) throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} is being paid concurrently`, 409);
-        t = { ...existing, ...fields };
-      } else {
-        t = { id: randomUUID(), type: 'outgoing', paymentHash: d.paymentHash, createdAt: now, ...fields };
-        await tx.manager.insert(LedgerTransactionEntity, t);
-      }
-      tx.append({
-        type: 'payment.in_flight',
-        source: LEDGER_SOURCE,
-        agentId,
-        data: { paymentHash: d.paymentHash, amountMsat, maxFeeMsat, accountId, transactionId: t.id, destination: d.payee },
-      });
-      return { fresh: t };
-    });
+    const record = (tx: WriteContext): Promise<{ replay: LedgerTransactionDto } | { fresh: LedgerTransactionEntity }> => this.recordPayment(tx, { d, idem, agentId, amountMsat, maxFeeMsat });
+    let recorded: { replay: LedgerTransactionDto } | { fresh: LedgerTransactionEntity };
+    try {
+      recorded = await this.events.write(record);
+    } catch (err) {
+      // another instance inserted the same idempotency key or payment_hash between our check and our insert: the
+      // second look sees its committed row and answers as a request that came second (replay or 409 already_paid)
+      if (!isUniqueViolation(err)) throw err;
+      recorded = await this.events.write(record);
+    }
     if ('replay' in recorded) return recorded.replay;
     const t = recorded.fresh;
     const send = this.sendAndResolve(t, d, internal);
     const wait = this.config.LEDGER_PAY_WAIT_MS;
     await Promise.race([send, new Promise((r) => setTimeout(r, wait).unref())]);
     return this.transaction(t.id);
+  }
+
+  /** The write unit of `pay`: idempotent replay, already-paid check, hold of amount + max fee, row and event. */
+  private async recordPayment(
+    tx: WriteContext,
+    p: { d: DecodedBolt11; idem: string | null; agentId: string | null; amountMsat: number; maxFeeMsat: number },
+  ): Promise<{ replay: LedgerTransactionDto } | { fresh: LedgerTransactionEntity }> {
+    const { d, idem, agentId, amountMsat, maxFeeMsat } = p;
+    if (idem) {
+      const prior = await tx.manager.findOne(LedgerTransactionEntity, { where: { idempotencyKey: idem } });
+      if (prior) return { replay: this.replay(prior, 'outgoing', amountMsat, d.paymentHash) };
+    }
+    const acc = new Accounting(tx.manager);
+    const accountId = agentId ? agentAccountId(agentId) : TREASURY_ACCOUNT;
+    if (agentId) await acc.getAccount(accountId); // 404: an agent without an account has nothing to spend
+    const existing = await tx.manager.findOne(LedgerTransactionEntity, { where: { type: 'outgoing', paymentHash: d.paymentHash } });
+    if (existing && existing.status !== 'failed') {
+      throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} was already paid or is in flight (${existing.status})`, 409, {
+        transactionId: existing.id,
+        status: existing.status,
+      });
+    }
+    const hold = await acc.transfer({
+      kind: 'pending',
+      debitAccountId: accountId,
+      creditAccountId: NODE_ACCOUNT,
+      amountMsat: amountMsat + maxFeeMsat,
+      purpose: 'payment',
+      ref: d.paymentHash,
+    });
+    const now = nowIso();
+    const fields = {
+      status: 'pending' as const,
+      bolt11: d.bolt11,
+      preimage: null,
+      amountMsat,
+      feeMsat: 0,
+      maxFeeMsat,
+      memo: d.description.slice(0, 640),
+      accountId,
+      taskId: null,
+      agentId,
+      holdTransferId: hold.transfer.id,
+      expiresAt: new Date(d.expiresAtMs).toISOString(),
+      failureReason: null,
+      idempotencyKey: idem,
+      settledAt: null,
+      updatedAt: now,
+    };
+    let t: LedgerTransactionEntity;
+    if (existing) {
+      // retry of a failed payment: the same row goes back to pending with a new hold (conditional on failed)
+      const r = await tx.manager
+        .createQueryBuilder()
+        .update(LedgerTransactionEntity)
+        .set(fields)
+        .where('id = :id AND status = :s', { id: existing.id, s: 'failed' })
+        .execute();
+      if (r.affected !== 1) throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} is being paid concurrently`, 409);
+      t = { ...existing, ...fields };
+    } else {
+      t = { id: randomUUID(), type: 'outgoing', paymentHash: d.paymentHash, createdAt: now, ...fields };
+      await tx.manager.insert(LedgerTransactionEntity, t);
+    }
+    tx.append({
+      type: 'payment.in_flight',
+      source: LEDGER_SOURCE,
+      agentId,
+      data: { paymentHash: d.paymentHash, amountMsat, maxFeeMsat, accountId, transactionId: t.id, destination: d.payee },
+    });
+    return { fresh: t };
   }
 
   private async sendAndResolve(t: LedgerTransactionEntity, d: DecodedBolt11, internal: boolean): Promise<void> {
