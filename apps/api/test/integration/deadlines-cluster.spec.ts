@@ -26,7 +26,7 @@ describe('deadlines and the hash chain across three instances (PostgreSQL)', () 
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
       const on = apps[i % 3];
-      const res = await as(on, on.adminKey).post('/api/tasks', { description: `deadline ${i}`, auctionWindowMs: 1200 }).expect(201);
+      const res = await as(on, on.adminKey).post('/api/tasks', { description: `deadline ${i}`, auctionWindowMs: 3000 }).expect(201);
       ids.push(res.body.id as string);
       await as(apps[(i + 1) % 3], bidder.key).post(`/api/tasks/${res.body.id}/bids`, { bidSats: 10 + i }).expect(201);
     }

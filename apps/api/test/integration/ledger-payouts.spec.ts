@@ -27,7 +27,7 @@ describe.each(databaseKinds())('ledger task payouts (%s)', (db) => {
 
   /** Posts a task with a short auction, lets `agentKey` bid `sats`, and waits for the close. */
   async function auction(agentKey: string, sats: number): Promise<string> {
-    const task = await request(t.url).post('/api/tasks').set(auth()).send({ description: `payout ${sats}`, auctionWindowMs: 300 }).expect(201);
+    const task = await request(t.url).post('/api/tasks').set(auth()).send({ description: `payout ${sats}`, auctionWindowMs: 1500 }).expect(201);
     await request(t.url).post(`/api/tasks/${task.body.id}/bids`).set({ authorization: `Bearer ${agentKey}` }).send({ bidSats: sats }).expect(201);
     await waitFor(async () => (await request(t.url).get(`/api/tasks/${task.body.id}`).set(auth())).body.status !== 'bidding');
     return task.body.id as string;
