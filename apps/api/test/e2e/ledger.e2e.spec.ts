@@ -128,6 +128,7 @@ describe('ledger page in Chromium', () => {
     // the mock node settles it (an outside payer): status, cards and chart follow without a reload
     await request(server.url).post(`/api/ledger/dev/invoices/${hash}/settle`).set(auth()).send({}).expect(200);
     await waitFor(async () => (await page.getByTestId('invoice-status').textContent()) === 'settled', 10_000);
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-ledger-invoice.png') });
     await waitFor(async () => (await cardValue(page, 'available')) === '5,000 sats', 10_000);
     expect(await cardValue(page, 'pendingIn')).toBe('0 sats');
     expect(await page.getByTestId('ledger-card-pendingIn-pending').count()).toBe(0);
@@ -154,6 +155,7 @@ describe('ledger page in Chromium', () => {
     expect(before.body.items).toEqual([]);
     await page.getByTestId('pay-confirm').click();
     await page.locator('[data-testid=pay-result][data-status=settled]').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'e2e-ledger-pay.png') });
     const paid = (await request(server.url).get(`/api/ledger/payments/${remote.paymentHash}`).set(auth()).expect(200)).body as { status: string; amountMsat: number; feeMsat: number; maxFeeMsat: number };
     expect(paid).toMatchObject({ status: 'settled', amountMsat: 1_200_000, feeMsat: 3_000, maxFeeMsat: 12_000 });
     await page.getByTestId('pay-dialog-close').click();

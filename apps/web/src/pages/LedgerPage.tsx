@@ -70,7 +70,7 @@ function LedgerView() {
           <section className="panel">
             <h2>Balance over time</h2>
             <ErrorText error={history.error} />
-            <BalanceChart transactions={history.data?.items} currentNetMsat={balances.data?.node.netMsat} />
+            <BalanceChart transactions={history.data?.items} currentNetMsat={history.data?.netMsat} />
           </section>
           <section className="panel">
             <h2>Transactions</h2>

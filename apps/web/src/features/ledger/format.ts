@@ -140,3 +140,19 @@ export function expiresIn(iso: string | null | undefined, now = Date.now()): str
   const h = Math.floor(m / 60);
   return h < 48 ? `in ${h}h ${m % 60}m` : `in ${Math.floor(h / 24)}d`;
 }
+
+/**
+ * A time-axis tick label for a chart spanning `spanMs`: `HH:MM:SS` under an hour, `HH:MM` under two days, else
+ * `MM-DD HH:MM` (local time).
+ */
+export function timeTick(spanMs: number): (t: number) => string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return (t: number) => {
+    const d = new Date(t);
+    if (Number.isNaN(d.getTime())) return '';
+    const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+    if (spanMs < 3_600_000) return `${hm}:${p(d.getSeconds())}`;
+    if (spanMs < 2 * 86_400_000) return hm;
+    return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${hm}`;
+  };
+}

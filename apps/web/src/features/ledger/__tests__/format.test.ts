@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentEarnings, balanceCards, balanceSeries, defaultFeeLimitMsat, expiresIn, formatSats, netEffectMsat, parseSatsToMsat } from '../format';
+import { agentEarnings, balanceCards, balanceSeries, defaultFeeLimitMsat, expiresIn, formatSats, netEffectMsat, parseSatsToMsat, timeTick } from '../format';
 import { filterParams, ledgerExportUrl, newIdempotencyKey } from '../api/ledger.api';
 import { account, balances, tx } from './fixtures';
 
@@ -144,5 +144,15 @@ describe('ledger api helpers', () => {
     const a = newIdempotencyKey();
     expect(a).toMatch(/^web-[0-9a-f]{32}$/);
     expect(newIdempotencyKey()).not.toBe(a);
+  });
+});
+
+describe('timeTick', () => {
+  const t = new Date(2026, 0, 2, 9, 5, 7).getTime(); // local time
+  it('shows seconds for short spans, the date for long ones', () => {
+    expect(timeTick(60_000)(t)).toBe('09:05:07');
+    expect(timeTick(5 * 3_600_000)(t)).toBe('09:05');
+    expect(timeTick(7 * 86_400_000)(t)).toBe('01-02 09:05');
+    expect(timeTick(60_000)(Number.NaN)).toBe('');
   });
 });

@@ -42,9 +42,19 @@ export const transactionsQuery = (filters: LedgerFilters = EMPTY_LEDGER_FILTERS,
     retry: false,
   });
 
-/** Settled transactions for the balance-over-time chart. */
+/**
+ * Settled transactions for the balance-over-time chart, with the node's settled net read alongside (the series is
+ * anchored to it, so both come from one fetch and the chart never mixes an older list with a newer balance).
+ */
 export const historyQuery = () =>
-  queryOptions({ queryKey: ledgerKeys.history(), queryFn: () => fetchTransactions({ ...EMPTY_LEDGER_FILTERS, status: 'settled' }, null, CHART_TRANSACTIONS), retry: false });
+  queryOptions({
+    queryKey: ledgerKeys.history(),
+    queryFn: async () => {
+      const [page, balances] = await Promise.all([fetchTransactions({ ...EMPTY_LEDGER_FILTERS, status: 'settled' }, null, CHART_TRANSACTIONS), fetchBalances()]);
+      return { items: page.items, netMsat: balances.node.netMsat };
+    },
+    retry: false,
+  });
 
 /** The latest invoices and payments (phone view). */
 export const recentQuery = (limit: number) => queryOptions({ queryKey: ledgerKeys.recent(limit), queryFn: () => fetchTransactions(EMPTY_LEDGER_FILTERS, null, limit), retry: false });

@@ -2,7 +2,7 @@ import '../ledger.css';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LedgerTransactionDto } from '@app/contracts';
 import { formatDateTime } from '../../../lib/time';
-import { balanceSeries } from '../format';
+import { balanceSeries, timeTick } from '../format';
 
 const LINE = '#39c5bb';
 const AXIS = '#8397ab';
@@ -23,6 +23,7 @@ export function BalanceChart({ transactions, currentNetMsat }: BalanceChartProps
   const points = balanceSeries(transactions ?? [], currentNetMsat);
   const last = points[points.length - 1];
   if (points.length === 0) return <p className="muted small" data-testid="ledger-chart-empty">No settled payments yet: the balance appears here after the first one.</p>;
+  const tick = timeTick(last.t - points[0].t);
   return (
     <div className="ledger-chart" data-testid="ledger-chart" data-points={points.length} data-last-sats={last.sats}>
       <ResponsiveContainer width="100%" height="100%">
@@ -33,7 +34,7 @@ export function BalanceChart({ transactions, currentNetMsat }: BalanceChartProps
             type="number"
             scale="time"
             domain={['dataMin', 'dataMax']}
-            tickFormatter={(t: number) => formatDateTime(new Date(t).toISOString()).slice(11, 16)}
+            tickFormatter={tick}
             stroke={AXIS}
             fontSize={11}
             minTickGap={24}
