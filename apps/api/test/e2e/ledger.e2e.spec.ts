@@ -47,7 +47,8 @@ const localInput = (page: Page, ms: number) =>
  * Issue 8 sections 4 and 5 in real Chromium against the built product (`node dist/main.js`, its own OS process, a
  * SQLite file, LIGHTNING_BACKEND=mock): the admin creates an invoice in the dialog (QR + bolt11), the mock node settles
  * it and the balance cards and chart move live; a remote invoice is decoded (nothing paid yet), confirmed and paid; the
- * CSV export of a date range has the rows; the phone view lists the payments. A viewer gets no ledger nav, page or data.
+ * CSV export of a date range has the rows; an agent's settled invoice shows in the earnings; the phone view lists the
+ * payments. A viewer gets no ledger nav, page or data.
  */
 describe('ledger page in Chromium', () => {
   let server: Server;
@@ -194,6 +195,17 @@ describe('ledger page in Chromium', () => {
     const [empty] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ledger-export-csv').click()]);
     expect(readFileSync((await empty.path())!, 'utf8').trim().split('\n')).toHaveLength(1);
 
+    // per-agent earnings: an invoice to an agent's account, settled, appears live; the agent filter finds its row
+    const agentInvoice = (await request(server.url).post('/api/ledger/invoices').set(auth()).send({ amountMsat: 2_100_000, memo: 'forge payout', agentId: 'forge-e2e' }).expect(201)).body as { paymentHash: string };
+    await request(server.url).post(`/api/ledger/dev/invoices/${agentInvoice.paymentHash}/settle`).set(auth()).send({}).expect(200);
+    const earning = page.getByTestId('ledger-agent-forge-e2e');
+    await earning.waitFor({ timeout: 10_000 });
+    expect(await earning.textContent()).toContain('2,100 sats');
+    await page.getByTestId('ledger-filter-agent').fill('forge-e2e');
+    await page.getByTestId('ledger-filter-apply').click();
+    await waitFor(async () => (await page.getByTestId('ledger-tx-row').count()) === 1, 10_000);
+    expect(await page.getByTestId('ledger-tx-row').getAttribute('data-hash')).toBe(agentInvoice.paymentHash);
+
     expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
 
     // the Live feed shows the payment (ledger events through the events formatter, as text)
@@ -214,7 +226,7 @@ describe('ledger page in Chromium', () => {
     await page.goto(`${server.url}/m`);
     const list = page.getByTestId('mobile-ledger');
     await list.waitFor();
-    await waitFor(async () => (await page.getByTestId('mobile-ledger-item').count()) === 2, 10_000);
+    await waitFor(async () => (await page.getByTestId('mobile-ledger-item').count()) === 3, 10_000);
     // a new invoice appears live, pending
     const inv = (await request(server.url).post('/api/ledger/invoices').set(auth()).send({ amountMsat: 21_000, memo: 'phone invoice' }).expect(201)).body as { paymentHash: string };
     const item = page.locator(`[data-testid=mobile-ledger-item][data-hash="${inv.paymentHash}"]`);
