@@ -237,6 +237,37 @@ describe('ledger page in Chromium', () => {
     await context.close();
   }, 60_000);
 
+  it('the transactions table is virtualised and pages by cursor as it scrolls', async () => {
+    const before = (await request(server.url).get('/api/ledger/transactions?limit=500').set(auth()).expect(200)).body.items.length as number;
+    for (let batch = 0; batch < 13; batch++) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => request(server.url).post('/api/ledger/invoices').set(auth()).send({ amountMsat: 1_000 * (batch * 10 + i + 1), memo: `bulk ${batch * 10 + i}` }).expect(201)),
+      );
+    }
+    const total = before + 130;
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    await login(context);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/ledger`);
+    const table = page.getByTestId('ledger-transactions');
+    await table.waitFor();
+    // the first page (100 rows) is loaded, only the visible rows are in the DOM
+    await waitFor(async () => Number(await table.getAttribute('data-rows')) >= 100, 10_000);
+    expect(await page.getByTestId('ledger-tx-row').count()).toBeLessThan(60);
+    // scrolling to the end loads the next cursor page, up to the end
+    await waitFor(async () => {
+      await page.evaluate("(() => { const b = document.querySelector('.ledger-tx__body'); b.scrollTop = b.scrollHeight; })()");
+      return Number(await table.getAttribute('data-rows')) === total;
+    }, 15_000);
+    await page.getByText(`${total} loaded · end`).waitFor();
+    expect(await page.getByTestId('ledger-load-more').count()).toBe(0);
+    // the oldest transaction (the first invoice of the suite) is the last row
+    const rows = (await request(server.url).get('/api/ledger/transactions?limit=500').set(auth()).expect(200)).body.items as { paymentHash: string }[];
+    expect(rows).toHaveLength(total);
+    await page.locator(`[data-testid=ledger-tx-row][data-hash="${rows[rows.length - 1].paymentHash}"]`).waitFor();
+    await context.close();
+  }, 90_000);
+
   it('a viewer gets no Ledger nav, page, phone section or ledger data', async () => {
     const password = 'a-long-viewer-password';
     await request(server.url).post('/api/users').set(auth()).send({ username: 'ledgerviewer', password, role: 'viewer' }).expect(201);
