@@ -76,7 +76,7 @@ function LedgerView() {
             <h2>Transactions</h2>
             <TransactionFilters value={filters} onApply={setFilters} />
             <ErrorText error={tx.error} />
-            <TransactionsTable rows={rows} hasMore={hasNextPage} loadingMore={isFetchingNextPage} loading={tx.isPending} onLoadMore={handleLoadMore} />
+            <TransactionsTable rows={rows} hasMore={hasNextPage} loadingMore={isFetchingNextPage} loading={tx.isPending} autoLoad={!tx.isFetchNextPageError} onLoadMore={handleLoadMore} />
           </section>
         </div>
         <div className="page-stack">

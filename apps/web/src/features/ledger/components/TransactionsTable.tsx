@@ -12,6 +12,8 @@ type TransactionsTableProps = {
   hasMore: boolean;
   loadingMore: boolean;
   loading?: boolean;
+  /** Load the next page by itself when scrolled near the end (off after a failed page: the button retries). */
+  autoLoad?: boolean;
   onLoadMore: () => void;
   /** Row height in px. */
   rowHeight?: number;
@@ -21,7 +23,7 @@ type TransactionsTableProps = {
  * The virtualised transactions table (only the visible rows are in the DOM). Scrolling near the end loads the next
  * cursor page; a button does the same. Memo, agent and task are rendered as text.
  */
-export function TransactionsTable({ rows, hasMore, loadingMore, loading = false, onLoadMore, rowHeight = 36 }: TransactionsTableProps) {
+export function TransactionsTable({ rows, hasMore, loadingMore, loading = false, autoLoad = true, onLoadMore, rowHeight = 36 }: TransactionsTableProps) {
   const parentRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -34,8 +36,8 @@ export function TransactionsTable({ rows, hasMore, loadingMore, loading = false,
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : -1;
   useEffect(() => {
-    if (hasMore && !loadingMore && lastIndex >= rows.length - 5) onLoadMore();
-  }, [hasMore, loadingMore, lastIndex, rows.length, onLoadMore]);
+    if (autoLoad && hasMore && !loadingMore && lastIndex >= rows.length - 5) onLoadMore();
+  }, [autoLoad, hasMore, loadingMore, lastIndex, rows.length, onLoadMore]);
 
   return (
     <div className="ledger-tx" data-testid="ledger-transactions" data-rows={rows.length}>

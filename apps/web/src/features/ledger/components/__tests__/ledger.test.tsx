@@ -73,6 +73,14 @@ describe('TransactionsTable', () => {
     expect(onLoadMore).toHaveBeenCalled();
   });
 
+  it('does not page by itself after a failed page (the button still does)', () => {
+    const onLoadMore = vi.fn();
+    render(<TransactionsTable rows={[tx()]} hasMore loadingMore={false} autoLoad={false} onLoadMore={onLoadMore} />);
+    expect(onLoadMore).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByTestId('ledger-load-more'));
+    expect(onLoadMore).toHaveBeenCalledTimes(1);
+  });
+
   it('does not page past the end', () => {
     const onLoadMore = vi.fn();
     render(<TransactionsTable rows={[tx()]} hasMore={false} loadingMore={false} onLoadMore={onLoadMore} />);
