@@ -8,6 +8,7 @@ import { setUnauthorizedHandler } from '../lib/api-client';
 import { RealtimeProvider } from '../lib/realtime-react';
 import { AgentPage } from '../pages/AgentPage';
 import { EventsPage } from '../pages/EventsPage';
+import { LedgerPage } from '../pages/LedgerPage';
 import { LivePage } from '../pages/LivePage';
 import { LoginPage } from '../pages/LoginPage';
 import { MemoryPage } from '../pages/MemoryPage';
@@ -57,6 +58,7 @@ export function App() {
                 <Route path="/events" element={<EventsPage />} />
                 <Route path="/questions" element={<QuestionsPage />} />
                 <Route path="/router" element={<RouterPage />} />
+                <Route path="/ledger" element={<LedgerPage />} />
                 <Route path="/memory" element={<MemoryPage />} />
                 <Route path="/upgrades" element={<UpgradesPage />} />
                 <Route path="/upgrades/:id" element={<UpgradesPage />} />

@@ -5,6 +5,7 @@ import { ErrorText } from '../components/ui/ErrorText';
 import { canOperate, useLogout, usePrincipal } from '../features/auth/hooks/useAuth';
 import { FeedItem } from '../features/events/components/FeedItem';
 import { useEventFeed } from '../features/events/hooks/useEventFeed';
+import { RecentPayments } from '../features/ledger';
 import { QuestionCard } from '../features/questions/components/QuestionCard';
 import { useQuestions, useQuestionsLiveUpdates } from '../features/questions/hooks/useQuestions';
 import { PendingUpgrades } from '../features/upgrades';
@@ -12,7 +13,7 @@ import { useConnectionState } from '../lib/realtime-react';
 
 /**
  * Phone view (`/m`): one column, pending upgrade approvals and questions on top with big answer buttons, then a compact live feed of
- * the `mobile` channel. A banner shows while the socket is down; on reconnect the feed catches up by seq.
+ * the `mobile` channel. Operators and admins also see the latest ledger payments and invoices (viewers nothing of it). A banner shows while the socket is down; on reconnect the feed catches up by seq.
  */
 export function MobilePage() {
   useQuestionsLiveUpdates();
@@ -51,6 +52,7 @@ export function MobilePage() {
             <QuestionCard key={q.id} question={q} canAnswer={mayAnswer} touch />
           ))}
         </section>
+        {mayAnswer && <RecentPayments />}
         <section aria-label="Live feed">
           <h2 className="mobile__h">Live</h2>
           <ErrorText error={feed.error} />
