@@ -19,6 +19,7 @@ import {
   TaskResponseDto,
 } from '../dto/task.dto';
 import { IdParamPipe } from '../../common/pipes/id-param.pipe';
+import { L402Priced } from '../../ledger/l402/l402.decorator';
 import { actorFrom, requireAgentId } from '../swarm.types';
 import { AgentsService } from '../agents/agents.service';
 import { TasksService } from './tasks.service';
@@ -51,6 +52,7 @@ export class TasksController {
 
   @Post()
   @Roles('operator', 'agent')
+  @L402Priced('tasks')
   @ApiOperation({
     summary: 'Post a task: opens an auction (task.created, task.bidding), or assigns directly with agentId',
     description:
