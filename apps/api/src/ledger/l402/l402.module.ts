@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { EventLogModule } from '../../event-log/event-log.module';
 import { LedgerModule } from '../ledger.module';
 import { L402ReleaseInterceptor } from './l402-release.interceptor';
 import { L402Service } from './l402.service';
@@ -9,7 +10,7 @@ import { L402Service } from './l402.service';
  */
 @Global()
 @Module({
-  imports: [LedgerModule],
+  imports: [EventLogModule, LedgerModule],
   providers: [L402Service, L402ReleaseInterceptor],
   exports: [L402Service, L402ReleaseInterceptor],
 })
