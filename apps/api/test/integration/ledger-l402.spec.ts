@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { mintToken } from '../../src/ledger/l402/l402-token';
@@ -157,6 +160,16 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
     await refused(p.auth, 401, 'l402/token_used');
   });
 
+  it('concurrent use of one token: exactly one call is admitted, the others get l402/token_used', async () => {
+    const p = await paidToken();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => request(t.url).post('/api/tasks').set('authorization', p.auth).send({ description: `race ${i}` })),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    const refusedCalls = results.filter((r) => r.status !== 201);
+    expect(refusedCalls.map((r) => [r.status, r.body.code])).toEqual(refusedCalls.map(() => [401, 'l402/token_used']));
+  });
+
   it('an unpaid invoice: 402 l402/invoice_unpaid with the same challenge again, no new invoice', async () => {
     const c = await challenge();
     // the payer cannot know it before paying; the test reads it from the mock node to isolate the "unpaid" check
@@ -244,6 +257,31 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
     const c = await challenge();
     expect(JSON.stringify(c.res.body)).not.toContain(key);
     expect(c.res.headers['www-authenticate']).not.toContain(key);
+  });
+});
+
+describe('L402 root key across a restart', () => {
+  it('a token issued before a restart verifies after it (the key is persisted in meta, not regenerated)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-l402-'));
+    const cfg = { L402_ROUTES: 'tasks:5', SQLITE_PATH: join(dir, 'l402.db') };
+    let t = await startTestApp(cfg);
+    let auth = '';
+    try {
+      const res = await request(t.url).post('/api/tasks').send({ description: 'before' }).expect(402);
+      const [, mac] = CHALLENGE.exec(res.headers['www-authenticate'] as string)!;
+      const s = await request(t.url).post(`/api/ledger/dev/invoices/${res.body.details.paymentHash}/settle`).set('authorization', `Bearer ${t.adminKey}`).send({}).expect(200);
+      auth = `L402 ${mac}:${s.body.preimage}`;
+    } finally {
+      await t.close();
+    }
+    t = await startTestApp(cfg);
+    try {
+      await request(t.url).post('/api/tasks').set('authorization', auth).send({ description: 'after the restart' }).expect(201);
+      await request(t.url).post('/api/tasks').set('authorization', auth).send({ description: 'again' }).expect(401);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
