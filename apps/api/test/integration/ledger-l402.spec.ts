@@ -246,6 +246,16 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
     expect(other.body.code).toBe('l402/not_priced');
   });
 
+  it('Swagger documents the 402 challenge on the priced routes only', async () => {
+    const doc = (await request(t.url).get('/api/docs-json').set(admin()).expect(200)).body;
+    for (const [path, method] of [['/api/tasks', 'post'], ['/v1/chat/completions', 'post']]) {
+      const r402 = doc.paths[path][method].responses['402'];
+      expect(r402.description).toMatch(/L402/);
+      expect(r402.headers['WWW-Authenticate']).toBeDefined();
+    }
+    expect(doc.paths['/api/tasks'].get.responses['402']).toBeUndefined();
+  });
+
   it('secrets: the root key is in no response and no event; events never carry a macaroon', async () => {
     const p = await paidToken();
     await request(t.url).post('/api/tasks').set('authorization', p.auth).send({ description: 'audit' }).expect(201);
