@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { LedgerService } from '../../src/ledger/ledger.service';
 import { mintToken } from '../../src/ledger/l402/l402-token';
 import { L402_ROOT_KEY_META } from '../../src/ledger/l402/l402.service';
 import { FakeLlmServer, startFake } from '../support/fakes/fake-llm-server';
+import { FakeLnd } from '../support/fakes/fake-lnd';
 import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 import { ledgerViolations } from '../support/ledger-invariants';
 import { createUserKey, databaseKinds, startTestApp, type TestApp } from '../support/test-app';
@@ -42,7 +44,9 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
       cascade: fastCascade(),
       providers: [{ name: 'primary', type: 'ollama', priority: 1, url: llm.url, models: [{ name: 'llama3.2', default: true }] }],
     });
-    t = await startTestApp({ L402_ROUTES: 'tasks:10,chat:2', L402_TOKEN_TTL_S: 600, LLM_PROVIDERS_PATH: yaml }, db);
+    // auctions of the posted tasks stay open for the whole suite: a closing auction (auction.closed, task.failed) would
+    // otherwise land between the before/after counts of a "nothing written" check on a slow machine
+    t = await startTestApp({ L402_ROUTES: 'tasks:10,chat:2', L402_TOKEN_TTL_S: 600, LLM_PROVIDERS_PATH: yaml, AUCTION_WINDOW_MS: 3_600_000 }, db);
     ds = t.app.get(DataSource);
     operator = await createUserKey(t, 'operator');
     viewer = await createUserKey(t, 'viewer');
@@ -267,6 +271,44 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
     const c = await challenge();
     expect(JSON.stringify(c.res.body)).not.toContain(key);
     expect(c.res.headers['www-authenticate']).not.toContain(key);
+  });
+});
+
+describe('L402 on the LND backend (fake LND over REST)', () => {
+  it('the challenge invoice is the node\'s; a settle the ledger has not applied yet is read from the node at redemption', async () => {
+    const fake = new FakeLnd();
+    await fake.start();
+    const dir = mkdtempSync(join(tmpdir(), 'mc-l402-lnd-'));
+    writeFileSync(join(dir, 'tls.cert'), fake.tls.cert);
+    const t = await startTestApp({
+      L402_ROUTES: 'tasks:7',
+      LIGHTNING_BACKEND: 'lnd',
+      LND_REST_URL: fake.url,
+      LND_TLS_CERT_PATH: join(dir, 'tls.cert'),
+      LND_MACAROON_HEX: fake.macaroonHex,
+      LND_TIMEOUT_MS: 800,
+      LEDGER_SWEEP_MS: 3_600_000,
+    });
+    try {
+      const res = await request(t.url).post('/api/tasks').send({ description: 'over lnd' }).expect(402);
+      const [, mac, invoice] = CHALLENGE.exec(res.headers['www-authenticate'] as string)!;
+      const hash = res.body.details.paymentHash as string;
+      const dec = await request(t.url).post('/api/ledger/decode').set('authorization', `Bearer ${t.adminKey}`).send({ bolt11: invoice }).expect(200);
+      expect(dec.body).toMatchObject({ payee: fake.pubkey, amountMsat: 7000 });
+      // the settle must not reach the ledger through the invoice stream: only the redemption's node lookup sees it
+      fake.cutSubscriptions();
+      fake.settle(hash);
+      const node = await t.app.get(LedgerService).backend.lookupInvoice(hash);
+      expect(node.state).toBe('settled');
+      await request(t.url).post('/api/tasks').set('authorization', `L402 ${mac}:${node.preimage}`).send({ description: 'over lnd' }).expect(201);
+      const tx = await request(t.url).get(`/api/ledger/transactions/${hash}`).set('authorization', `Bearer ${t.adminKey}`).expect(200);
+      expect(tx.body).toMatchObject({ status: 'settled', amountMsat: 7000, preimage: node.preimage });
+      expect(await ledgerViolations(t.app.get(DataSource))).toEqual([]);
+    } finally {
+      await t.close();
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
