@@ -296,8 +296,10 @@ describe('L402 on the LND backend (fake LND over REST)', () => {
       const dec = await request(t.url).post('/api/ledger/decode').set('authorization', `Bearer ${t.adminKey}`).send({ bolt11: invoice }).expect(200);
       expect(dec.body).toMatchObject({ payee: fake.pubkey, amountMsat: 7000 });
       // the settle must not reach the ledger through the invoice stream: only the redemption's node lookup sees it
+      fake.fail500.add('GET /v1/invoices/subscribe');
       fake.cutSubscriptions();
       fake.settle(hash);
+      expect((await request(t.url).get(`/api/ledger/transactions/${hash}`).set('authorization', `Bearer ${t.adminKey}`).expect(200)).body.status).toBe('pending');
       const node = await t.app.get(LedgerService).backend.lookupInvoice(hash);
       expect(node.state).toBe('settled');
       await request(t.url).post('/api/tasks').set('authorization', `L402 ${mac}:${node.preimage}`).send({ description: 'over lnd' }).expect(201);
