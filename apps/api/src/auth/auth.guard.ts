@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authError } from './auth.errors';
 import { IS_PUBLIC_KEY, ROLES_KEY } from '../common/decorators/auth.decorators';
 import { L402_SERVICE_KEY } from '../ledger/l402/l402.decorator';
+import { isL402Authorization } from '../ledger/l402/l402-token';
 import { L402Service } from '../ledger/l402/l402.service';
 import { SESSION_COOKIE } from './auth.constants';
 import { AuthService, type ResolvedPrincipal } from './auth.service';
@@ -59,7 +60,7 @@ export class AuthGuard implements CanActivate {
     const rule = this.ruleFor(ctx);
     if (rule.isPublic) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & { principal?: ResolvedPrincipal }>();
-    if (this.l402) {
+    if (this.l402 && (rule.l402 !== undefined || isL402Authorization(req.headers.authorization))) {
       const paid = await this.l402.gate(req, ctx.switchToHttp().getResponse<FastifyReply>(), rule.l402);
       if (paid) {
         req.principal = paid;

@@ -88,6 +88,11 @@ export function challengeHeader(macaroon: string, bolt11: string): string {
   return `L402 macaroon="${macaroon}", invoice="${bolt11}"`;
 }
 
+/** True when an Authorization header value uses the L402 or LSAT scheme (case-insensitive). */
+export function isL402Authorization(header: unknown): boolean {
+  return typeof header === 'string' && /^\s*(L402|LSAT)(\s|$)/i.test(header);
+}
+
 /**
  * Parses an Authorization header value of scheme L402 or LSAT (case-insensitive, RFC 7235):
  * `<scheme> <base64 macaroon>:<64 hex preimage>`. Returns null for other schemes (Bearer, absent).

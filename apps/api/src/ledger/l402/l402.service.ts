@@ -12,7 +12,7 @@ import { LedgerTransactionEntity } from '../entities/ledger-transaction.entity';
 import { LedgerService } from '../ledger.service';
 import { parseL402Routes, type L402ServiceName } from './l402-config';
 import { L402RedemptionEntity } from './l402-redemption.entity';
-import { challengeHeader, decodeToken, mintToken, parseAuthorization, preimageMatches, verifyToken, type L402Credentials } from './l402-token';
+import { challengeHeader, decodeToken, isL402Authorization, mintToken, parseAuthorization, preimageMatches, verifyToken, type L402Credentials } from './l402-token';
 import { l402Error } from './l402.errors';
 
 /** Key of the server's macaroon root key in `meta` (32 random bytes, base64url). Never logged or returned. */
@@ -92,7 +92,7 @@ export class L402Service implements OnModuleInit {
    */
   async gate(req: FastifyRequest & { l402?: L402Redemption }, reply: FastifyReply, service: string | undefined): Promise<L402Principal | null> {
     const header = req.headers.authorization;
-    const l402Scheme = typeof header === 'string' && /^(L402|LSAT)(\s|$)/i.test(header.trim());
+    const l402Scheme = isL402Authorization(header);
     if (!this.priced(service)) {
       if (l402Scheme) throw l402Error('l402/not_priced', 'This route is not priced: L402 tokens are not accepted here (use an API key or a session)', 401);
       return null;
