@@ -289,6 +289,13 @@ export class EnvironmentVariables {
   L402_TOKEN_TTL_S = L402_DEFAULT_TTL_S;
 
   /**
+   * Challenges (402 responses, each one a new invoice) per client IP per minute, per instance; over it a 429
+   * `l402/rate_limited` that writes nothing. 0 = no limit.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  L402_CHALLENGES_PER_MIN = 60;
+
+  /**
    * Self-upgrade queue: the git repository proposals target (a working tree or a bare repository). Unset = the queue
    * is off and every `/api/upgrades` endpoint answers 503 `upgrade/disabled` saying how to turn it on.
    */

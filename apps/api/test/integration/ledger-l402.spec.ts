@@ -46,7 +46,7 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
     });
     // auctions of the posted tasks stay open for the whole suite: a closing auction (auction.closed, task.failed) would
     // otherwise land between the before/after counts of a "nothing written" check on a slow machine
-    t = await startTestApp({ L402_ROUTES: 'tasks:10,chat:2', L402_TOKEN_TTL_S: 600, LLM_PROVIDERS_PATH: yaml, AUCTION_WINDOW_MS: 3_600_000 }, db);
+    t = await startTestApp({ L402_ROUTES: 'tasks:10,chat:2', L402_TOKEN_TTL_S: 600, L402_CHALLENGES_PER_MIN: 0, LLM_PROVIDERS_PATH: yaml, AUCTION_WINDOW_MS: 3_600_000 }, db);
     ds = t.app.get(DataSource);
     operator = await createUserKey(t, 'operator');
     viewer = await createUserKey(t, 'viewer');
@@ -335,6 +335,27 @@ describe('L402 root key across a restart', () => {
     } finally {
       await t.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('L402 challenge rate limit', () => {
+  it('over L402_CHALLENGES_PER_MIN a client gets 429 l402/rate_limited and no invoice is created', async () => {
+    const t = await startTestApp({ L402_ROUTES: 'tasks:1', L402_CHALLENGES_PER_MIN: 2 });
+    try {
+      const ds = t.app.get(DataSource);
+      await request(t.url).post('/api/tasks').send({ description: 'a' }).expect(402);
+      await request(t.url).post('/api/tasks').send({ description: 'b' }).expect(402);
+      const n = async () => Number((await ds.query('SELECT COUNT(*) AS n FROM ledger_transactions'))[0].n);
+      const before = await n();
+      const r = await request(t.url).post('/api/tasks').send({ description: 'c' }).expect(429);
+      expect(r.body.code).toBe('l402/rate_limited');
+      expect(r.headers['www-authenticate']).toBeUndefined();
+      expect(await n()).toBe(before);
+      // keyed callers are not counted
+      await request(t.url).post('/api/tasks').set('authorization', `Bearer ${t.adminKey}`).send({ description: 'keyed' }).expect(201);
+    } finally {
+      await t.close();
     }
   });
 });

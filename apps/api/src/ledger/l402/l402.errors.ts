@@ -19,9 +19,10 @@ export type L402ErrorCode =
   | 'l402/unknown_payment'
   | 'l402/invoice_not_payable'
   | 'l402/token_used'
-  | 'l402/not_priced';
+  | 'l402/not_priced'
+  | 'l402/rate_limited';
 
 /** Builds an AppError with an L402 code. */
-export function l402Error(code: L402ErrorCode, message: string, status: 401 | 402, details?: unknown): AppError {
+export function l402Error(code: L402ErrorCode, message: string, status: 401 | 402 | 429, details?: unknown): AppError {
   return new AppError(code, message, status, details);
 }

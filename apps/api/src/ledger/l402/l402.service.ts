@@ -61,6 +61,8 @@ export class L402Service implements OnModuleInit {
   /** Priced services, price in sats. */
   readonly prices: ReadonlyMap<L402ServiceName, number>;
   private rootKey: Uint8Array | null = null;
+  private readonly challengesByIp = new Map<string, number>();
+  private windowStart = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -87,7 +89,7 @@ export class L402Service implements OnModuleInit {
    * null when ordinary authentication should run (the route is not priced and no L402 header was sent, or the caller
    * sent an API key / session cookie).
    * @throws AppError 402 `l402/payment_required` (no credentials on a priced route; the challenge header is set on
-   *   `reply`), 402 `l402/invoice_unpaid`, 401 for every refused token (see `authorize`), 401 `l402/not_priced`
+   *   `reply`), 429 `l402/rate_limited` (L402_CHALLENGES_PER_MIN), 402 `l402/invoice_unpaid`, 401 for every refused token (see `authorize`), 401 `l402/not_priced`
    *   (an L402 header on a route that is not priced).
    */
   async gate(req: FastifyRequest & { l402?: L402Redemption }, reply: FastifyReply, service: string | undefined): Promise<L402Principal | null> {
@@ -104,6 +106,7 @@ export class L402Service implements OnModuleInit {
       return principal;
     }
     if (header || req.cookies?.[SESSION_COOKIE]) return null; // API key or session: ordinary auth, unaffected
+    this.countChallenge(req.ip);
     throw await this.challenge(service, reply);
   }
 
@@ -169,6 +172,23 @@ export class L402Service implements OnModuleInit {
       sessionId: null,
     };
     return { principal, redemption };
+  }
+
+  /**
+   * Fixed one-minute window of challenges per client IP (this instance), bounded by the IPs seen in one minute.
+   * @throws AppError 429 `l402/rate_limited` over L402_CHALLENGES_PER_MIN (nothing is written).
+   */
+  private countChallenge(ip: string): void {
+    const limit = this.config.L402_CHALLENGES_PER_MIN;
+    if (limit === 0) return;
+    const now = Date.now();
+    if (now - this.windowStart >= 60_000) {
+      this.challengesByIp.clear();
+      this.windowStart = now;
+    }
+    const n = (this.challengesByIp.get(ip) ?? 0) + 1;
+    this.challengesByIp.set(ip, n);
+    if (n > limit) throw l402Error('l402/rate_limited', `Too many payment challenges from this address (${limit} a minute): retry later`, 429);
   }
 
   /** Undoes a redemption (the route refused the call after it was admitted). Never throws; logs a failure. */
