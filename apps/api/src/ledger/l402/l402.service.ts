@@ -89,8 +89,8 @@ export class L402Service implements OnModuleInit {
    * null when ordinary authentication should run (the route is not priced and no L402 header was sent, or the caller
    * sent an API key / session cookie).
    * @throws AppError 402 `l402/payment_required` (no credentials on a priced route; the challenge header is set on
-   *   `reply`), 429 `l402/rate_limited` (L402_CHALLENGES_PER_MIN), 402 `l402/invoice_unpaid`, 401 for every refused token (see `authorize`), 401 `l402/not_priced`
-   *   (an L402 header on a route that is not priced).
+   *   `reply`), 429 `l402/rate_limited` (over L402_CHALLENGES_PER_MIN), 402 `l402/invoice_unpaid`, 401 for every
+   *   refused token (see `authorize`), 401 `l402/not_priced` (an L402 header on a route that is not priced).
    */
   async gate(req: FastifyRequest & { l402?: L402Redemption }, reply: FastifyReply, service: string | undefined): Promise<L402Principal | null> {
     const header = req.headers.authorization;
