@@ -155,11 +155,16 @@ describe.each(databaseKinds())('L402 pay-per-use (%s)', (db) => {
     expect(typeof r.body.choices[0].message.content).toBe('string');
   });
 
-  it('a route that refuses the admitted call releases the token: the same token works for the corrected request', async () => {
+  it('a route that refuses the admitted call (400, 403) releases the token: the same token works for the corrected request', async () => {
     const p = await paidToken();
     const bad = await request(t.url).post('/api/tasks').set('authorization', p.auth).send({}).expect(400);
     expect(bad.body.code).toBe('request/bad_request');
     expect(Number((await ds.query(`SELECT COUNT(*) AS n FROM ledger_l402_redemptions WHERE "paymentHash" = '${p.paymentHash}'`))[0].n)).toBe(0);
+    // the L402 principal is restricted: it may not pick the agent (403), and that refusal releases the token too
+    const agent = await request(t.url).post('/api/agents').set(admin()).send({ name: `l402-target-${Date.now()}` });
+    const agentId = agent.body?.agent?.id ?? agent.body?.id ?? 'some-agent';
+    const direct = await request(t.url).post('/api/tasks').set('authorization', p.auth).send({ description: 'pick one', agentId }).expect(403);
+    expect(direct.body.code).toBe('l402/direct_assign_forbidden');
     await request(t.url).post('/api/tasks').set('authorization', p.auth).send({ description: 'second try' }).expect(201);
     await refused(p.auth, 401, 'l402/token_used');
   });

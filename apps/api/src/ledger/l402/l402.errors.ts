@@ -20,7 +20,8 @@ export type L402ErrorCode =
   | 'l402/invoice_not_payable'
   | 'l402/token_used'
   | 'l402/not_priced'
-  | 'l402/rate_limited';
+  | 'l402/rate_limited'
+  | 'l402/direct_assign_forbidden';
 
 /** Builds an AppError with an L402 code. */
 export function l402Error(code: L402ErrorCode, message: string, status: 401 | 402 | 429, details?: unknown): AppError {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { BidDto, CreateTaskResponse, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
+import { AppError } from '../../common/app-error';
 import { ApiErrors } from '../../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import {
@@ -62,6 +63,8 @@ export class TasksController {
   @ApiCreatedResponse({ type: CreateTaskResponseDto })
   @ApiErrors(400, 401, 403, 404)
   async create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<CreateTaskResponse> {
+    // an L402 payer buys an auctioned task; choosing the agent (skipping the auction) stays with keys and operators
+    if (p.kind === 'l402' && body.agentId) throw AppError.forbidden('l402/direct_assign_forbidden', 'An L402-paid task is auctioned: agentId is not allowed');
     const task = await this.tasks.create(body, actorFrom(p));
     return { ...task, warning: await this.agents.capacityWarning(body.agentId) };
   }
