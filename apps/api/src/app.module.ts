@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { buildDataSourceOptions, initializeDataSource } from './database/data-source';
 import { EventLogModule } from './event-log/event-log.module';
+import { L402Module } from './ledger/l402/l402.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { LlmRouterModule } from './llm-router/llm-router.module';
 import { MemoryModule } from './memory/memory.module';
@@ -67,6 +68,7 @@ export class AppModule {
         AuthModule,
         MemoryModule,
         LedgerModule,
+        L402Module,
         SwarmModule,
         RealtimeModule,
         UpgradeQueueModule,

@@ -18,7 +18,8 @@ export interface LoginRequest {
 
 /** The caller as seen by the API (`GET /api/auth/me`). */
 export interface Principal {
-  kind: 'user' | 'api_key';
+  /** `l402`: an anonymous caller holding a paid L402 token, admitted to one priced route for one call (ADR 0011). */
+  kind: 'user' | 'api_key' | 'l402';
   userId: string | null;
   username: string | null;
   role: Role;

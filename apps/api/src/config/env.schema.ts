@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { PASSWORD_MIN_LENGTH } from '@app/contracts';
+import { L402_DEFAULT_TTL_S, L402_MAX_TTL_S, L402_MIN_TTL_S, parseL402Routes } from '../ledger/l402/l402-config';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
@@ -275,6 +276,26 @@ export class EnvironmentVariables {
   LEDGER_PAY_WAIT_MS = 5000;
 
   /**
+   * L402 pay-per-use (issue 8, ADR 0011): priced routes as `<service>:<price in sats>` separated by commas, services
+   * `tasks` (POST /api/tasks) and `chat` (POST /v1/chat/completions), e.g. `tasks:1000,chat:50`. Unset or empty = off.
+   * A caller without credentials on a priced route gets 402 with an L402 challenge; API keys and sessions are unaffected.
+   */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  @IsOptional() @IsString() @MaxLength(500)
+  L402_ROUTES?: string;
+
+  /** Lifetime of an L402 token and of its invoice, seconds (60 .. 604800). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(L402_MIN_TTL_S) @Max(L402_MAX_TTL_S)
+  L402_TOKEN_TTL_S = L402_DEFAULT_TTL_S;
+
+  /**
+   * Challenges (402 responses, each one a new invoice) per client IP per minute, per instance; over it a 429
+   * `l402/rate_limited` that writes nothing. 0 = no limit.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  L402_CHALLENGES_PER_MIN = 60;
+
+  /**
    * Self-upgrade queue: the git repository proposals target (a working tree or a bare repository). Unset = the queue
    * is off and every `/api/upgrades` endpoint answers 503 `upgrade/disabled` saying how to turn it on.
    */
@@ -363,6 +384,11 @@ export function validateEnv(raw: Record<string, unknown>): EnvironmentVariables 
   }
   if (env.INSTANCE_LEASE_MS <= env.INSTANCE_HEARTBEAT_MS) {
     throw new Error(`Invalid environment:\n  INSTANCE_LEASE_MS (${env.INSTANCE_LEASE_MS}) must exceed INSTANCE_HEARTBEAT_MS (${env.INSTANCE_HEARTBEAT_MS})`);
+  }
+  try {
+    parseL402Routes(env.L402_ROUTES);
+  } catch (err) {
+    throw new Error(`Invalid environment:\n  ${(err as Error).message}`);
   }
   return env;
 }

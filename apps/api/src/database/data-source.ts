@@ -31,6 +31,8 @@ import { LedgerJobs1764100000001 } from './migrations/1764100000001-LedgerJobs';
 import { LedgerJobEntity } from '../ledger/entities/ledger-job.entity';
 import { InstanceEntity } from '../cluster/instance.entity';
 import { InstanceLeases1764500000000 } from './migrations/1764500000000-InstanceLeases';
+import { L402Redemptions1764600000000 } from './migrations/1764600000000-L402Redemptions';
+import { L402RedemptionEntity } from '../ledger/l402/l402-redemption.entity';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
 export const ENTITIES = [
@@ -54,6 +56,7 @@ export const ENTITIES = [
   UpgradeEntity,
   UpgradeDecisionEntity,
   InstanceEntity,
+  L402RedemptionEntity,
 ];
 
 /** Every migration, in order. */
@@ -68,6 +71,7 @@ export const MIGRATIONS = [
   UpgradeQueue1764300000000,
   TaskBudget1764400000010,
   InstanceLeases1764500000000,
+  L402Redemptions1764600000000,
 ];
 
 /**

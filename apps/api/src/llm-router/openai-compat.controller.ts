@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../common/app-error';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Roles } from '../common/decorators/auth.decorators';
+import { L402Priced } from '../ledger/l402/l402.decorator';
 import { StreamInterruptedError } from './cascade-engine';
 import { CHAT_COMPLETION_SSE_EXAMPLE, OpenAiChatCompletionDto, OpenAiModelListDto } from './dto/router-responses.dto';
 import { OPENAI_CHAT_REQUEST_SCHEMA, type OpenAiChatRequest } from './dto/openai-chat.schema';
@@ -70,6 +71,7 @@ export class OpenAiCompatController {
   @Post('chat/completions')
   @HttpCode(200)
   @Roles('operator', 'agent')
+  @L402Priced('chat')
   @ApiOperation({
     summary: 'OpenAI-compatible chat completion through the cascade (stream: true => server-sent events)',
     description:

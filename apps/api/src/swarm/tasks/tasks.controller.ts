@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { BidDto, CreateTaskResponse, ListResponse, Principal, TaskDetailDto, TaskDto } from '@app/contracts';
+import { AppError } from '../../common/app-error';
 import { ApiErrors } from '../../common/decorators/api-errors.decorator';
 import { CurrentPrincipal, Roles } from '../../common/decorators/auth.decorators';
 import {
@@ -19,6 +20,7 @@ import {
   TaskResponseDto,
 } from '../dto/task.dto';
 import { IdParamPipe } from '../../common/pipes/id-param.pipe';
+import { L402Priced } from '../../ledger/l402/l402.decorator';
 import { actorFrom, requireAgentId } from '../swarm.types';
 import { AgentsService } from '../agents/agents.service';
 import { TasksService } from './tasks.service';
@@ -51,6 +53,7 @@ export class TasksController {
 
   @Post()
   @Roles('operator', 'agent')
+  @L402Priced('tasks')
   @ApiOperation({
     summary: 'Post a task: opens an auction (task.created, task.bidding), or assigns directly with agentId',
     description:
@@ -60,6 +63,8 @@ export class TasksController {
   @ApiCreatedResponse({ type: CreateTaskResponseDto })
   @ApiErrors(400, 401, 403, 404)
   async create(@Body() body: CreateTaskDto, @CurrentPrincipal() p: Principal): Promise<CreateTaskResponse> {
+    // an L402 payer buys an auctioned task; choosing the agent (skipping the auction) stays with keys and operators
+    if (p.kind === 'l402' && body.agentId) throw AppError.forbidden('l402/direct_assign_forbidden', 'An L402-paid task is auctioned: agentId is not allowed');
     const task = await this.tasks.create(body, actorFrom(p));
     return { ...task, warning: await this.agents.capacityWarning(body.agentId) };
   }
