@@ -29,6 +29,23 @@ interface PendingUnit {
   events: PreparedEvent[];
   resolve(value: WriteResult<unknown>): void;
   reject(err: unknown): void;
+  /** Times the unit was re-run after a transient conflict (deadlock / serialization failure). */
+  retries?: number;
+}
+
+/** Re-runs of a unit that lost a deadlock or a serialization check before its caller sees the error. */
+const MAX_CONFLICT_RETRIES = 5;
+
+/**
+ * Whether a database error is a transient conflict between concurrent transactions that a re-run resolves:
+ * PostgreSQL SQLSTATE 40P01 `deadlock_detected` and 40001 `serialization_failure` (PostgreSQL docs, appendix A and
+ * "Serialization Failure Handling": the transaction is to be retried). Several instances writing the same rows (ledger
+ * accounts) in group-committed transactions can lock them in different orders.
+ */
+export function isTransientConflict(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '40P01' || code === '40001';
 }
 
 /** Column widths of `event_log` (see the Initial migration); checked up front so PostgreSQL never rejects a group. */
@@ -58,6 +75,8 @@ export class EventLogWriter implements OnApplicationShutdown {
   private scheduled = false;
   private flushing = false;
   private closed = false;
+  /** Units waiting out their back-off before a re-run (see `fail`). */
+  private retrying = 0;
   private readonly sql: SqlDialect;
   /**
    * Nested-write guard (a write awaited from inside a unit would deadlock the log). Off when NODE_ENV=production:
@@ -82,7 +101,7 @@ export class EventLogWriter implements OnApplicationShutdown {
 
   /** Waits until every queued unit has been committed (or rejected). */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.flushing || this.scheduled) {
+    while (this.queue.length > 0 || this.flushing || this.scheduled || this.retrying > 0) {
       await new Promise((r) => setTimeout(r, 2));
     }
   }
@@ -145,11 +164,11 @@ export class EventLogWriter implements OnApplicationShutdown {
         try {
           await this.commitBatch([u]);
         } catch (err) {
-          u.reject(err);
+          this.fail(u, err);
         }
       }
     } catch (err) {
-      for (const u of batch) u.reject(err);
+      for (const u of batch) this.fail(u, err);
     } finally {
       this.flushing = false;
       if (this.queue.length > 0) this.schedule();
@@ -201,7 +220,7 @@ export class EventLogWriter implements OnApplicationShutdown {
           if (useSavepoints) {
             await qr.query(`ROLLBACK TO SAVEPOINT u${i}`);
             await qr.query(`RELEASE SAVEPOINT u${i}`);
-            unit.reject(err);
+            this.fail(unit, err);
           } else {
             throw err;
           }
@@ -224,13 +243,36 @@ export class EventLogWriter implements OnApplicationShutdown {
     } catch (err) {
       if (qr.isTransactionActive) await qr.rollbackTransaction().catch(() => undefined);
       if (batch.length > 1 && ok.length > 0) return ok.map((o) => o.unit);
-      for (const o of ok) o.unit.reject(err);
+      for (const o of ok) this.fail(o.unit, err);
       // a unit that threw without savepoints (a single-unit batch) was not in `ok`: the caller rejects it
       if (ok.length !== batch.length) throw err;
     } finally {
       await qr.release();
     }
     return [];
+  }
+
+  /**
+   * Rejects a unit, or, when it lost a transient conflict (isTransientConflict) and has re-runs left, queues it again
+   * after a short random back-off (5-25 ms x attempt) in a fresh transaction; its rolled-back changes and events are
+   * redone from scratch, so a unit of work must not have effects outside its transaction.
+   */
+  private fail(u: PendingUnit, err: unknown): void {
+    const retries = u.retries ?? 0;
+    if (!isTransientConflict(err) || retries >= MAX_CONFLICT_RETRIES || this.closed) {
+      u.reject(err);
+      return;
+    }
+    u.retries = retries + 1;
+    this.retrying++;
+    setTimeout(
+      () => {
+        this.retrying--;
+        this.queue.push(u);
+        this.schedule();
+      },
+      (5 + Math.random() * 20) * u.retries,
+    );
   }
 
   private publish(events: EventEnvelope[]): void {

@@ -522,6 +522,8 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     const accountId = agentId ? agentAccountId(agentId) : TREASURY_ACCOUNT;
     if (agentId) await acc.getAccount(accountId); // 404: an agent without an account has nothing to spend
     const existing = await tx.manager.findOne(LedgerTransactionEntity, { where: { type: 'outgoing', paymentHash: d.paymentHash } });
+    // committed by a concurrent request with the same key between the two reads (READ COMMITTED): the same request
+    if (existing && idem && existing.idempotencyKey === idem) return { replay: this.replay(existing, 'outgoing', amountMsat, d.paymentHash) };
     if (existing && existing.status !== 'failed') {
       throw ledgerError('ledger/already_paid', `payment_hash ${d.paymentHash} was already paid or is in flight (${existing.status})`, 409, {
         transactionId: existing.id,

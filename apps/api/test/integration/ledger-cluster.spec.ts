@@ -67,6 +67,9 @@ describeWithRedis('ledger across three instances (PostgreSQL + Redis)', () => {
   }, 180_000);
 
   afterAll(async () => {
+    // the servers' own account of any 5xx (stack traces), for a failed run
+    const errors = servers.flatMap((s) => s.output().split('\n').filter((l) => /ERROR/.test(l)));
+    if (errors.length > 0) process.stdout.write(`ledger-cluster: server errors:\n${errors.slice(0, 20).join('\n')}\n`);
     for (const s of sockets) s.close();
     for (const s of servers) await stop(s).catch(() => undefined);
     await db?.end();
