@@ -32,6 +32,8 @@ step() {
 step build plain pnpm build
 step agent-help plain bash -c 'pnpm agent --help | grep -q -- "--capabilities"'
 step bench:feed json env BENCH_DURATION_S=1 BENCH_INGEST_EVENTS=2000 BENCH_RATES=1:200,20:100 pnpm bench:feed
+step bench:feed-saturation json env MC_SKIP_BUILD=1 BENCH_SAT_N=20 BENCH_SAT_STEP_S=1 pnpm bench:feed --saturation
+step bench:feed-instances json env MC_SKIP_BUILD=1 BENCH_INST_N=12 BENCH_INST_RATE=200 BENCH_INST_DURATION_S=2 pnpm bench:feed --instances 3
 step bench:router json env MC_SKIP_BUILD=1 BENCH_SEQ=20 BENCH_ROUNDS=1 BENCH_CONC=20 BENCH_CONC_ROUNDS=1 BENCH_OUTAGE_S=2 pnpm bench:router
 step bench:memory json env MC_SKIP_BUILD=1 BENCH_MEMORY_ENTRIES=2000 pnpm bench:memory
 step bench:upgrades json env MC_SKIP_BUILD=1 BENCH_FILES=200 BENCH_SEQUENTIAL=2 BENCH_BURST=3 pnpm bench:upgrades
