@@ -4,7 +4,7 @@ import { StatusBadge } from '../components/ui/StatusBadge';
 import { useCanOperate } from '../features/auth/hooks/useAuth';
 import { useAgents } from '../features/swarm/hooks/useSwarm';
 import { AuctionView } from '../features/trace/components/AuctionView';
-import { CopyButton } from '../features/trace/components/CopyButton';
+import { CopyButton } from '../components/ui/CopyButton';
 import { LlmCalls } from '../features/trace/components/LlmCalls';
 import { TaskActions } from '../features/trace/components/TaskActions';
 import { TaskTimeline } from '../features/trace/components/TaskTimeline';

@@ -6,7 +6,7 @@ import { formatDateTime } from '../../../lib/time';
 import { newIdempotencyKey } from '../api/ledger.api';
 import { formatSats, parseSatsToMsat } from '../format';
 import { useCreateInvoice, useInvoice, useInvoiceQr } from '../hooks/useLedger';
-import { CopyText } from './CopyText';
+import { CopyButton } from '../../../components/ui/CopyButton';
 import { LedgerDialog } from './LedgerDialog';
 
 /** Expiry choices of the dialog (seconds; the API takes 60..604800). */
@@ -37,7 +37,7 @@ function CreatedInvoice({ invoice }: { invoice: LedgerTransactionDto }) {
         <div className="muted small">expires {formatDateTime(invoice.expiresAt)}</div>
         <textarea className="ledger-bolt11" readOnly value={invoice.bolt11} rows={4} data-testid="invoice-bolt11" onFocus={(e) => e.currentTarget.select()} />
         <div className="btn-row">
-          <CopyText text={invoice.bolt11} testId="invoice-copy" label="Copy bolt11" />
+          <CopyButton text={invoice.bolt11} testId="invoice-copy" label="Copy bolt11" />
         </div>
         <ErrorText error={qr.error} />
       </div>
