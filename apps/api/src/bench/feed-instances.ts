@@ -14,16 +14,12 @@
  * acknowledged with 2xx that a subscriber never received), duplicates, out-of-order (seq lower than the previous
  * one) and slow-consumer notices. The JSON last line has every figure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { createClient } from 'redis';
 import { Pool } from 'undici';
 import { minMedian, now, percentile, perClientEps, sleep, SubscriberPool } from './feed-harness';
+import { adminKey, BENCH_ADMIN_PASSWORD as ADMIN_PASSWORD, startInstance, stopInstance, type Instance } from './support/instance';
 
-const MAIN = join(__dirname, '..', 'main.js');
-const ADMIN_PASSWORD = 'bench-admin-password';
 
 /** Settings of an `--instances` run (from the environment, see the file comment). */
 export interface InstancesSettings {
@@ -49,84 +45,6 @@ export function instancesSettings(instances: number, env: NodeJS.ProcessEnv = pr
     pgUrl: env.BENCH_PG_URL ?? env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: env.BENCH_REDIS_URL ?? env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Instance {
-  proc: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-/** Starts one `node dist/main.js` with `env` on a free loopback port; resolves when /api/health answers 200. */
-async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
-  let out = '';
-  const proc = spawn(process.execPath, [MAIN], {
-    cwd: join(__dirname, '..', '..'),
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`instance exited with ${proc.exitCode}:\n${out}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`instance did not become healthy:\n${out}`);
-    await sleep(100);
-  }
-  return { proc, url, output: () => out };
-}
-
-async function stopInstance(s: Instance): Promise<void> {
-  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => s.proc.kill('SIGKILL'), 10_000);
-    s.proc.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    s.proc.kill('SIGTERM');
-  });
-}
-
-/** Logs in as admin through the cookie flow and creates an admin API key (Bearer) on `url`. */
-async function adminKey(url: string): Promise<string> {
-  const login = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const cookie = login.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const res = await fetch(`${url}/api/api-keys`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
-    body: JSON.stringify({ label: 'bench', role: 'admin' }),
-  });
-  if (res.status !== 201) throw new Error(`api key: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { key: string }).key;
 }
 
 /**

@@ -8,7 +8,7 @@ import { LedgerService } from '../../src/ledger/ledger.service';
 import { mintToken } from '../../src/ledger/l402/l402-token';
 import { L402_ROOT_KEY_META } from '../../src/ledger/l402/l402.service';
 import { FakeLlmServer, startFake } from '../support/fakes/fake-llm-server';
-import { FakeLnd } from '../support/fakes/fake-lnd';
+import { FakeLnd } from '../../src/bench/support/fake-lnd';
 import { fastCascade, writeProvidersYaml } from '../support/fakes/router-config';
 import { ledgerViolations } from '../support/ledger-invariants';
 import { createUserKey, databaseKinds, startTestApp, type TestApp } from '../support/test-app';

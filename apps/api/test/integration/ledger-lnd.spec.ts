@@ -5,7 +5,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { LndRestBackend } from '../../src/ledger/backends/lnd-rest.backend';
 import { LedgerService } from '../../src/ledger/ledger.service';
-import { FakeLnd, makeCert } from '../support/fakes/fake-lnd';
+import { FakeLnd, makeCert } from '../../src/bench/support/fake-lnd';
 import { ledgerViolations } from '../support/ledger-invariants';
 import { databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
 

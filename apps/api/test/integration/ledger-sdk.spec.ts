@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { FakeLnd } from '../support/fakes/fake-lnd';
+import { FakeLnd } from '../../src/bench/support/fake-lnd';
 import { ledgerViolations } from '../support/ledger-invariants';
 import { enrollAgent } from '../support/swarm-helpers';
 import { databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeBolt11, encodeBolt11 } from '../../../src/ledger/bolt11.util';
+import { decodeBolt11, encodeBolt11 } from '../../ledger/bolt11.util';
 
 /** A self-signed certificate for 127.0.0.1/localhost, made with openssl at test time. */
 export function makeCert(): { cert: string; key: string } {
@@ -59,6 +59,8 @@ interface Payment {
 }
 
 /**
+ * (Lives under src/bench/support so `pnpm bench:ledger` can run it from dist; the ledger specs import it too.)
+ *
  * A protocol-faithful fake of LND's REST API over HTTPS (certificate generated at test time), for the ledger's LND
  * backend: `GET /v1/getinfo`, `POST /v1/invoices`, `GET /v1/invoice/{r_hash hex}`, `GET /v1/invoices`,
  * `GET /v1/invoices/subscribe?settle_index=` (newline-delimited `{"result": Invoice}`, replays settles after the
