@@ -164,6 +164,7 @@ async function phaseTransfers(dir: string, out: Record<string, unknown>): Promis
       }
       let next = 0;
       let failed = 0;
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const worker = async () => {
         while (next < TRANSFERS) {
@@ -180,14 +181,17 @@ async function phaseTransfers(dir: string, out: Record<string, unknown>): Promis
       };
       await Promise.all(Array.from({ length: Math.min(INFLIGHT, TRANSFERS) }, worker));
       const s = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      // CPU time of this process per two-phase transfer (us): steadier than wall time on a shared machine
+      const cpuUs = round((cpu.user + cpu.system) / TRANSFERS, 1);
       const db = new Database(path, { readonly: true });
       const inv = ledgerInvariants(db);
       const counts = db.prepare("SELECT SUM(kind = 'pending') AS pending, SUM(kind = 'post') AS posts FROM ledger_transfers WHERE ref LIKE 'bench-%'").get() as { pending: number; posts: number };
       db.close();
       const perS = Math.round(TRANSFERS / s);
-      log(`transfers: ${TRANSFERS} two-phase (hold + post, ${counts.pending} pending + ${counts.posts} posts) in ${round(s)} s = ${perS}/s (${perS * 2} transfer rows/s, ${perS * 2} events/s), ${failed} failed, in flight ${INFLIGHT}`);
+      log(`transfers: ${TRANSFERS} two-phase (hold + post, ${counts.pending} pending + ${counts.posts} posts) in ${round(s)} s = ${perS}/s (${perS * 2} transfer rows/s, ${perS * 2} events/s), ${failed} failed, in flight ${INFLIGHT}; CPU ${cpuUs} us per two-phase transfer`);
       log(`  invariants: sum of balances ${inv.sumOfBalancesMsat} msat, totals mismatches ${inv.totalsMismatches}, negative flagged ${inv.negativeFlagged}`);
-      out.transfers = { twoPhase: TRANSFERS, seconds: round(s), twoPhasePerS: perS, transferRowsPerS: perS * 2, failed, inFlight: INFLIGHT, ...counts, ...inv, target: '>= 10000/s' };
+      out.transfers = { twoPhase: TRANSFERS, seconds: round(s), twoPhasePerS: perS, transferRowsPerS: perS * 2, cpuUsPerTwoPhase: cpuUs, failed, inFlight: INFLIGHT, ...counts, ...inv, target: '>= 10000/s' };
     }
     if (PHASES.has('balance')) {
       const db = new Database(path);

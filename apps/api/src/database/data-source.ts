@@ -89,6 +89,8 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 
     ...common,
     type: 'better-sqlite3',
     database: path,
+    // prepared statements kept by TypeORM's query runner (FIFO; default 100): the hot paths use fixed SQL texts
+    statementCacheSize: 500,
     prepareDatabase: (db: { pragma(sql: string): unknown; loadExtension(path: string): unknown }) => {
       // sqlite-vec's vec0 (KNN tables of the memory module); the .so ships in its npm package
       sqliteVec.load(db);
@@ -100,6 +102,9 @@ export function buildDataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 
       // ~1,000 scattered 1.5 kB vectors per search; address space only, pages stay in the OS cache
       db.pragma('mmap_size = 1073741824');
       db.pragma('cache_size = -32768');
+      // savepoints (one per unit of work in a group commit) copy each page a unit first touches into a sub-journal:
+      // in memory instead of a temp file (measured: 13.6 -> 7.7 us per ledger transfer insert under a savepoint)
+      db.pragma('temp_store = MEMORY');
     },
   };
 }

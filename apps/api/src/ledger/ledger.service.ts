@@ -685,7 +685,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async postTaskPayoutInTx(tx: WriteContext, taskId: string): Promise<void> {
     const hold = await this.openTaskHold(tx.manager, taskId);
     if (!hold) return;
-    const r = await new Accounting(tx.manager).post(hold.id);
+    const r = await new Accounting(tx.manager).post(hold);
     tx.append({
       type: 'hold.posted',
       source: LEDGER_SOURCE,
@@ -699,7 +699,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async voidTaskPayoutInTx(tx: WriteContext, taskId: string, reason: string): Promise<void> {
     const hold = await this.openTaskHold(tx.manager, taskId);
     if (!hold) return;
-    const r = await new Accounting(tx.manager).void(hold.id);
+    const r = await new Accounting(tx.manager).void(hold);
     tx.append({
       type: 'hold.voided',
       source: LEDGER_SOURCE,
@@ -717,10 +717,8 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
     });
   }
 
-  private async openTaskHold(m: EntityManager, taskId: string): Promise<LedgerTransferEntity | null> {
-    const hold = await m.findOne(LedgerTransferEntity, { where: { idempotencyKey: `task-hold:${taskId}` } });
-    if (!hold) return null;
-    return (await new Accounting(m).resolutionOf(hold.id)) ? null : hold;
+  private openTaskHold(m: EntityManager, taskId: string): Promise<LedgerTransferEntity | null> {
+    return new Accounting(m).openHold(`task-hold:${taskId}`);
   }
 
   // ------------------------------------------------------------------ sweep and recovery
