@@ -23,6 +23,7 @@
  *
  * Targets (issue 8): >= 10,000 two-phase transfers/s, balance p50 <= 1 ms at 1,000,000 transfers, export of
  * 1,000,000 rows <= 15 s with RSS growth <= 100 MB, >= 500 payments/s with 0 double payments.
+ * BENCH_LEDGER_NODE_ARGS (space-separated) go to the child servers' node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
  * Human-readable lines first; the last line printed is one JSON object with every figure.
  */
 import 'reflect-metadata';
@@ -52,6 +53,7 @@ const EXPORT_ROWS = Number(env.BENCH_LEDGER_EXPORT_ROWS ?? 1_000_000);
 const PAYMENTS = Number(env.BENCH_LEDGER_PAYMENTS ?? 5_000);
 const CONCURRENCY = Number(env.BENCH_LEDGER_CONCURRENCY ?? 50);
 const AGENTS = 100;
+const NODE_ARGS = (env.BENCH_LEDGER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 function pct(xs: number[], p: number): number {
@@ -274,7 +276,7 @@ async function phaseExport(dir: string, out: Record<string, unknown>): Promise<v
   log(`export: seeded ${EXPORT_ROWS} transactions in ${round((performance.now() - s0) / 1000)} s`);
   let inst: Instance | null = null;
   try {
-    inst = await startInstance(serverEnv(path));
+    inst = await startInstance(serverEnv(path), undefined, NODE_ARGS);
     const key = await adminKey(inst.url);
     const auth = { authorization: `Bearer ${key}` };
     const bal: number[] = [];
@@ -340,6 +342,8 @@ async function phasePayments(dir: string, out: Record<string, unknown>): Promise
   try {
     inst = await startInstance(
       serverEnv(path, { LIGHTNING_BACKEND: 'lnd', LND_REST_URL: lnd.url, LND_TLS_CERT_PATH: certPath, LND_MACAROON_HEX: lnd.macaroonHex }),
+      undefined,
+      NODE_ARGS,
     );
     const key = await adminKey(inst.url);
     http = new Pool(inst.url, { connections: CONCURRENCY, pipelining: 1 });

@@ -32,6 +32,7 @@ import { LedgerJobEntity } from '../ledger/entities/ledger-job.entity';
 import { InstanceEntity } from '../cluster/instance.entity';
 import { InstanceLeases1764500000000 } from './migrations/1764500000000-InstanceLeases';
 import { L402Redemptions1764600000000 } from './migrations/1764600000000-L402Redemptions';
+import { LedgerTxTotals1764700000000 } from './migrations/1764700000000-LedgerTxTotals';
 import { L402RedemptionEntity } from '../ledger/l402/l402-redemption.entity';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
@@ -72,6 +73,7 @@ export const MIGRATIONS = [
   TaskBudget1764400000010,
   InstanceLeases1764500000000,
   L402Redemptions1764600000000,
+  LedgerTxTotals1764700000000,
 ];
 
 /**

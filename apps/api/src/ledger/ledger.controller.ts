@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { stringify } from 'csv-stringify';
-import { pipeline, Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import { Readable } from 'node:stream';
 import * as QRCode from 'qrcode';
 import { ApiBearerAuth, ApiCookieAuth, ApiOkResponse, ApiCreatedResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type {
@@ -214,16 +214,25 @@ export class LedgerController {
     const format = q.format ?? 'csv';
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const disposition = `attachment; filename="ledger-${stamp}.${format}"`;
-    // streamed with backpressure; a client that goes away destroys the stream and stops the iteration
-    const rows = this.ledger.iterateTransactions(q);
+    // streamed with backpressure, one formatted page (<= 500 rows) per chunk; a client that goes away destroys the
+    // stream and stops the iteration
     if (format === 'ndjson') {
+      const pages = this.ledger.iterateTransactionPages(q);
       const out = Readable.from((async function* () {
-        for await (const r of rows) yield JSON.stringify(r) + '\n';
+        for await (const page of pages) yield page.map((r) => JSON.stringify(r)).join('\n') + '\n';
       })(), { objectMode: false });
       return new StreamableFile(out, { type: 'application/x-ndjson', disposition });
     }
-    const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS] });
-    pipeline(Readable.from(rows), csv, () => undefined);
+    const columns = [...EXPORT_COLUMNS];
+    const pages = this.ledger.iterateRawTransactionPages(q, undefined, EXPORT_COLUMNS);
+    const csv = Readable.from((async function* () {
+      let header = true;
+      for await (const page of pages) {
+        yield stringify(page, { header, columns });
+        header = false;
+      }
+      if (header) yield stringify([], { header: true, columns });
+    })(), { objectMode: false });
     return new StreamableFile(csv, { type: 'text/csv', disposition });
   }
 }

@@ -311,4 +311,46 @@ describe.each(databaseKinds())('ledger over REST (%s)', (db) => {
     await t.app.get(LedgerService).sweep();
     expect((await request(t.url).get('/api/ledger/reconcile').set(op()).expect(200)).body).toMatchObject({ ok: true, differences: [] });
   });
+
+  it('exports a range of many pages (> 500 rows, shared timestamps) completely, once each, in (createdAt, id) order', async () => {
+    // 1,203 failed outgoing rows (outside every balance) in groups of 7 sharing one createdAt: the keyset must
+    // break ties by id, and the `from` bound must not make a later page start over
+    const base = Date.parse('2030-01-01T00:00:00.000Z');
+    const p = (i: number) => (db === 'postgres' ? `$${i}` : '?');
+    const sql = `INSERT INTO ledger_transactions (id, type, status, "paymentHash", bolt11, preimage, "amountMsat", "feeMsat", "maxFeeMsat", memo, "accountId", "createdAt", "updatedAt")
+      VALUES (${p(1)}, 'outgoing', 'failed', ${p(2)}, 'lnbcrt1', NULL, 1000, 0, 10, ${p(3)}, 'treasury', ${p(4)}, ${p(5)})`;
+    const made: { id: string; createdAt: string }[] = [];
+    for (let i = 0; i < 1203; i++) {
+      const createdAt = new Date(base + Math.floor(i / 7) * 1000).toISOString();
+      const id = `${randomBytes(4).toString('hex')}-many-${i}`;
+      await ds.query(sql, [id, randomBytes(32).toString('hex'), `row "${i}", with a comma`, createdAt, createdAt]);
+      made.push({ id, createdAt });
+    }
+    const from = new Date(base + 3000).toISOString(); // drops the first 3 groups (21 rows)
+    const to = new Date(base + 170_000).toISOString(); // keeps groups 3..169
+    const expected = made
+      .filter((m) => m.createdAt >= from && m.createdAt < to)
+      .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1))
+      .map((m) => m.id);
+    expect(expected.length).toBe((170 - 3) * 7);
+    const csv = await request(t.url).get(`/api/ledger/export?from=${from}&to=${to}`).set(op()).buffer(true).parse((r, cb) => {
+      let d = '';
+      r.on('data', (c: Buffer) => (d += c.toString()));
+      r.on('end', () => cb(null, d));
+    }).expect(200);
+    const lines = (csv.body as string).trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('createdAt,')).length).toBe(1);
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual(expected);
+    expect(lines[1]).toContain('"row ""');
+    const nd = await request(t.url).get(`/api/ledger/export?format=ndjson&from=${from}&to=${to}`).set(op()).buffer(true).parse((r, cb) => {
+      let d = '';
+      r.on('data', (c: Buffer) => (d += c.toString()));
+      r.on('end', () => cb(null, d));
+    }).expect(200);
+    expect((nd.body as string).trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(expected);
+    // an empty range is a header only
+    const empty = await request(t.url).get('/api/ledger/export?from=2040-01-01T00:00:00.000Z&to=2040-01-02T00:00:00.000Z').set(op()).expect(200);
+    expect(String(empty.text).trim()).toBe('createdAt,id,type,status,amountMsat,feeMsat,paymentHash,memo,accountId,agentId,taskId,settledAt,expiresAt,failureReason,bolt11');
+    expect(await ledgerViolations(ds)).toEqual([]);
+  });
 });

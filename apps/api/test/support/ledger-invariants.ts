@@ -16,7 +16,9 @@ interface Row {
  * 2. each account's maintained totals equal the sums of its transfers (single + post for posted; unresolved pending);
  * 3. no noNegative account has debits posted + pending above credits posted;
  * 4. no payment_hash has more than one outgoing transaction, and no pending transfer has two resolutions;
- * 5. a settled transaction's hold is posted, a failed/expired one's is voided/expired, a pending one's unresolved.
+ * 5. a settled transaction's hold is posted, a failed/expired one's is voided/expired, a pending one's unresolved;
+ * 6. the maintained `ledger_tx_totals` (count and sums per account, type and status) equal a GROUP BY of the
+ *    transactions (rows with count 0 and zero sums are allowed: a status every transaction has left).
  */
 export async function ledgerViolations(ds: DataSource): Promise<string[]> {
   const out: string[] = [];
@@ -70,6 +72,17 @@ export async function ledgerViolations(ds: DataSource): Promise<string[]> {
     const want = t.status === 'pending' ? undefined : t.status === 'settled' ? 'post' : t.status === 'failed' ? 'void' : 'expire';
     // an invoice settled after it had expired keeps its expired hold and is credited by a single transfer
     if (r !== want && !(t.status === 'settled' && r === 'expire')) out.push(`transaction ${t.id} is ${t.status} but its hold is ${r ?? 'unresolved'}`);
+  }
+  const totals: Record<string, unknown>[] = await ds.query('SELECT "accountId", type, status, count, "amountMsat", "feeMsat", "maxFeeMsat" FROM ledger_tx_totals');
+  const grouped: Record<string, unknown>[] = await ds.query(
+    'SELECT "accountId", type, status, COUNT(*) AS count, SUM("amountMsat") AS "amountMsat", SUM("feeMsat") AS "feeMsat", SUM("maxFeeMsat") AS "maxFeeMsat" FROM ledger_transactions GROUP BY "accountId", type, status',
+  );
+  const key = (r: Record<string, unknown>) => `${String(r.accountId)}|${String(r.type)}|${String(r.status)}`;
+  const sums = (r: Record<string, unknown> | undefined) => [r?.count, r?.amountMsat, r?.feeMsat, r?.maxFeeMsat].map(n).join(',');
+  const want = new Map(grouped.map((r) => [key(r), r]));
+  const have = new Map(totals.map((r) => [key(r), r]));
+  for (const k of new Set([...want.keys(), ...have.keys()])) {
+    if (sums(want.get(k)) !== sums(have.get(k))) out.push(`ledger_tx_totals ${k}: ${sums(have.get(k))} != transactions ${sums(want.get(k))}`);
   }
   return out;
 }

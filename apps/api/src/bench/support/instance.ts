@@ -36,12 +36,12 @@ export interface Instance {
 /**
  * Starts one `node dist/main.js` with `env` (plus PATH, HOST=127.0.0.1 and a free PORT) and resolves when
  * `/api/health` answers 200. @throws Error with the instance's output when it exits or is not healthy within
- * `timeoutMs` (default 120 s).
+ * `timeoutMs` (default 120 s). `nodeArgs` go before the script (e.g. `--cpu-prof`).
  */
-export async function startInstance(env: Record<string, string>, timeoutMs = 120_000): Promise<Instance> {
+export async function startInstance(env: Record<string, string>, timeoutMs = 120_000, nodeArgs: string[] = []): Promise<Instance> {
   const port = await freePort();
   let out = '';
-  const proc = spawn(process.execPath, [MAIN], {
+  const proc = spawn(process.execPath, [...nodeArgs, MAIN], {
     cwd: join(__dirname, '..', '..', '..'),
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
