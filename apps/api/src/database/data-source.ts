@@ -33,6 +33,7 @@ import { InstanceEntity } from '../cluster/instance.entity';
 import { InstanceLeases1764500000000 } from './migrations/1764500000000-InstanceLeases';
 import { L402Redemptions1764600000000 } from './migrations/1764600000000-L402Redemptions';
 import { LedgerTxTotals1764700000000 } from './migrations/1764700000000-LedgerTxTotals';
+import { LedgerPartialIndexes1764700000001 } from './migrations/1764700000001-LedgerPartialIndexes';
 import { L402RedemptionEntity } from '../ledger/l402/l402-redemption.entity';
 
 /** Every entity; modules register their own with forFeature, this list is for the root connection. */
@@ -74,6 +75,7 @@ export const MIGRATIONS = [
   InstanceLeases1764500000000,
   L402Redemptions1764600000000,
   LedgerTxTotals1764700000000,
+  LedgerPartialIndexes1764700000001,
 ];
 
 /**
