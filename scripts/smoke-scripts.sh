@@ -36,6 +36,7 @@ step bench:feed-saturation json env MC_SKIP_BUILD=1 BENCH_SAT_N=20 BENCH_SAT_STE
 step bench:feed-instances json env MC_SKIP_BUILD=1 BENCH_INST_N=12 BENCH_INST_RATE=200 BENCH_INST_DURATION_S=2 pnpm bench:feed --instances 3
 step bench:router json env MC_SKIP_BUILD=1 BENCH_SEQ=20 BENCH_ROUNDS=1 BENCH_CONC=20 BENCH_CONC_ROUNDS=1 BENCH_OUTAGE_S=2 pnpm bench:router
 step bench:memory json env MC_SKIP_BUILD=1 BENCH_MEMORY_ENTRIES=2000 pnpm bench:memory
+step bench:ledger json env MC_SKIP_BUILD=1 BENCH_LEDGER_TRANSFERS=500 BENCH_LEDGER_INFLIGHT=100 BENCH_LEDGER_SEED=5000 BENCH_LEDGER_READS=200 BENCH_LEDGER_EXPORT_ROWS=3000 BENCH_LEDGER_PAYMENTS=100 pnpm bench:ledger
 step bench:upgrades json env MC_SKIP_BUILD=1 BENCH_FILES=200 BENCH_SEQUENTIAL=2 BENCH_BURST=3 pnpm bench:upgrades
 step fuzz json env FUZZ_RUNS=1000 FUZZ_SEED=20261202 FUZZ_DBS=sqlite pnpm fuzz
 # events:verify on a fresh SQLite file the built server has written to (boot events, hash chain from seq 1)

@@ -214,7 +214,7 @@ export class LedgerController {
     const format = q.format ?? 'csv';
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const disposition = `attachment; filename="ledger-${stamp}.${format}"`;
-    // streamed with backpressure, one formatted page (<= 500 rows) per chunk; a client that goes away destroys the
+    // streamed with backpressure, one formatted page (<= 250 rows) per chunk; a client that goes away destroys the
     // stream and stops the iteration
     if (format === 'ndjson') {
       const pages = this.ledger.iterateTransactionPages(q);

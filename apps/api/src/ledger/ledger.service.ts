@@ -266,7 +266,7 @@ export class LedgerService implements OnModuleInit, OnApplicationBootstrap, OnMo
    */
   async *iterateRawTransactionPages(
     q: Omit<TransactionQuery, 'cursor' | 'limit'>,
-    pageSize = 500,
+    pageSize = 250,
     columns?: readonly (keyof LedgerTransactionEntity)[],
   ): AsyncGenerator<Record<string, unknown>[]> {
     const select = columns ? [...new Set(['createdAt', 'id', ...columns])].map((c) => `"${c}"`).join(', ') : '*';
