@@ -53,6 +53,13 @@ export const RESCORE_CANDIDATES = Number(process.env.MEMORY_RESCORE_CANDIDATES ?
 export const LEXICAL_MAX_POSTINGS = Number(process.env.MEMORY_LEXICAL_MAX_POSTINGS ?? 20_000);
 
 /**
+ * Whether the in-process code index also keeps each vector's floats (SQLite), so the exact rescoring of the coarse
+ * candidates reads nothing from SQLite: dim x 4 bytes of memory per entry (about 154 MB at 100,000 x 384-d).
+ * MEMORY_VECTORS_IN_PROCESS=0 keeps only the codes and rescores with sqlite-vec from the stored floats.
+ */
+export const VECTORS_IN_PROCESS = process.env.MEMORY_VECTORS_IN_PROCESS !== '0';
+
+/**
  * In-process sign-bit code indexes (SQLite), one per model table, shared by every MemoryStore of one data source (the
  * store is the only writer of its tables there). Loaded lazily from the bits table on the first search of a model.
  */
@@ -396,18 +403,29 @@ export class MemoryStore {
    * The in-process code index of a model table (SQLite), loaded from its bits table the first time. It is registered
    * before the load, so vectors written meanwhile are added by insertVectors (adding twice is idempotent).
    */
-  private async codeIndex(table: string, dim: number): Promise<SignCodeIndex> {
+  private async codeIndex(table: string, model: string, dim: number): Promise<SignCodeIndex> {
     const map = this.codeIndexMap();
     const existing = map.get(table);
     if (existing) {
       if (this.codeLoads.has(table)) await this.codeLoads.get(table);
       return existing;
     }
-    const idx = new SignCodeIndex(dim);
+    const idx = new SignCodeIndex(dim, VECTORS_IN_PROCESS);
     map.set(table, idx);
     const load = (async () => {
-      const rows = (await this.ds.query(`SELECT "entryNum", "bits" FROM "${bitsTableName(table)}"`)) as { entryNum: number; bits: Buffer }[];
-      for (const r of rows) if (!idx.has(Number(r.entryNum))) idx.addBits(Number(r.entryNum), r.bits);
+      if (!idx.keepVectors) {
+        const rows = (await this.ds.query(`SELECT "entryNum", "bits" FROM "${bitsTableName(table)}"`)) as { entryNum: number; bits: Buffer }[];
+        for (const r of rows) if (!idx.has(Number(r.entryNum))) idx.addBits(Number(r.entryNum), r.bits);
+        return;
+      }
+      // the vectors themselves (the same set as the bits table: a live entry's vector of this model), streamed so
+      // 100,000 blobs are never all in the heap at once
+      const stmt = this.sqlite().prepare(
+        `SELECT b."entryNum", v."vector" FROM "${bitsTableName(table)}" b JOIN "memory_vectors" v ON v."entryNum" = b."entryNum" AND v."model" = ?`,
+      );
+      for (const r of stmt.raw().iterate(model) as IterableIterator<[number, Buffer]>) {
+        if (!idx.has(r[0])) idx.addVector(r[0], bytesToVector(r[1]));
+      }
     })();
     this.codeLoads.set(table, load);
     try {
@@ -438,8 +456,8 @@ export class MemoryStore {
         const bytes = vectorToBytes(it.vector);
         await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [bytes]);
         await m.query(`INSERT OR IGNORE INTO "${bitsTableName(table)}" ("entryNum", "bits") VALUES (${Math.trunc(it.num)}, vec_quantize_binary(?))`, [bytes]);
-        const idx = this.codeIndexMap().get(table);
-        if (idx && !idx.has(Math.trunc(it.num))) idx.addVector(Math.trunc(it.num), it.vector);
+        // replaces whatever the slot holds: a code left by a rolled-back write of a reused num must not survive
+        this.codeIndexMap().get(table)?.addVector(Math.trunc(it.num), it.vector);
       }
     }
     return written;
@@ -447,9 +465,11 @@ export class MemoryStore {
 
   /**
    * Nearest live entries to `query` among vectors of `model`, after filters: (num, cosine similarity), best first.
-   * SQLite: a coarse pass over the filtered set's binary codes (sign bits, `vec_distance_hamming`; 48 bytes per 384-d
-   * vector instead of 1,536), then sqlite-vec's exact `vec_distance_cosine` on the best RESCORE_CANDIDATES (so a
-   * filtered set of at most that many is ranked exactly). The vec0 table is kept in step for KNN by other readers. PostgreSQL with pgvector: HNSW KNN
+   * SQLite: a coarse pass in process over the filtered set's sign-bit codes (Hamming distance; 48 bytes per 384-d
+   * vector), then the exact cosine of the best RESCORE_CANDIDATES (so a filtered set of at most that many is ranked
+   * exactly): in process from the kept float32 vectors (VECTORS_IN_PROCESS; the final k are re-checked in SQL
+   * against `memory_vectors` and the filters, index lookups only), else sqlite-vec's `vec_distance_cosine` over the
+   * stored floats. The vec0 table is kept in step for KNN by other readers. PostgreSQL with pgvector: HNSW KNN
    * (`<=>`, cosine distance), over-fetching when filtered, with the exact scan as the fallback when the filter keeps
    * fewer than `limit` of the approximate candidates. PostgreSQL without pgvector: reads the filtered set's vectors
    * and scans them in process.
@@ -459,7 +479,7 @@ export class MemoryStore {
     const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
     if (!this.pg) {
       const table = (await this.ensureVecTable(model, query.length))!;
-      const idx = await this.codeIndex(table, query.length);
+      const idx = await this.codeIndex(table, model, query.length);
       const coarse = Math.max(RESCORE_CANDIDATES, 4 * k);
       // coarse pass in process: Hamming distance of the sign bits over the filtered set (its nums come from the live-row
       // indexes, no vector or code read from SQLite); then the exact cosine of the best `coarse` from the stored floats
@@ -470,6 +490,7 @@ export class MemoryStore {
       }
       const candidates = idx.nearest(query, coarse, among);
       if (candidates.length === 0) return [];
+      if (idx.keepVectors) return this.verifiedTop(idx.rescore(query, candidates), model, filters, k);
       const q = this.params();
       const vec = q.p(vectorToBytes(query));
       const mdl = q.p(model);
@@ -497,6 +518,33 @@ export class MemoryStore {
     const scored = rows.map((r) => ({ num: Number(r.num), cosine: dot(query, bytesToVector(r.vector)) }));
     scored.sort((a, b) => b.cosine - a.cosine);
     return scored.slice(0, k);
+  }
+
+  /**
+   * The best `k` of `scored` (best first) that still have a vector of `model` and pass the filters in SQL (SQLite): the
+   * in-process index can hold an entry whose write was rolled back or that was deleted since. Index-only lookups
+   * (no vector read); checks the first k + 16 and, only if some drop, the rest.
+   */
+  private verifiedTop(scored: { num: number; cosine: number }[], model: string, filters: MemoryFilters, k: number): { num: number; cosine: number }[] {
+    const out: { num: number; cosine: number }[] = [];
+    const q = this.params();
+    const mdl = q.p(model);
+    const where = this.filterSql(filters, q, 'e');
+    for (let from = 0; from < scored.length && out.length < k; ) {
+      const chunk = scored.slice(from, from + (from === 0 ? k + 16 : 4 * k));
+      from += chunk.length;
+      const ok = new Set(
+        this.sqlite()
+          .prepare(
+            `SELECT v."entryNum" FROM "memory_vectors" v CROSS JOIN "memory_entries" e
+             WHERE v."entryNum" IN (${chunk.map((c) => Math.trunc(c.num)).join(',')}) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where}`,
+          )
+          .pluck()
+          .all(...q.values) as number[],
+      );
+      for (const c of chunk) if (ok.has(c.num) && out.length < k) out.push(c);
+    }
+    return out;
   }
 
   /**
