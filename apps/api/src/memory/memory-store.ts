@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import type { DataSource, EntityManager } from 'typeorm';
 import { fnv1a32 } from './embedders/hash.embedder';
 import { SignCodeIndex } from './memory-code-index';
+import { EntryDirectory } from './memory-entry-directory';
 
 /** A `memory_entries` row as read back (PostgreSQL returns bigint as string). */
 export interface MemoryRow {
@@ -65,6 +66,15 @@ export const VECTORS_IN_PROCESS = process.env.MEMORY_VECTORS_IN_PROCESS !== '0';
  */
 const codeIndexes = new WeakMap<DataSource, Map<string, SignCodeIndex>>();
 
+/**
+ * Whether search reads the filtered set, candidate rows and session neighbours from the in-process EntryDirectory
+ * (SQLite; MEMORY_DIRECTORY_IN_PROCESS=0 reads them from SQLite as before).
+ */
+export const DIRECTORY_IN_PROCESS = process.env.MEMORY_DIRECTORY_IN_PROCESS !== '0';
+
+/** In-process entry directories (SQLite), one per data source, shared by its MemoryStores; see EntryDirectory. */
+const directories = new WeakMap<DataSource, EntryDirectory>();
+
 const ENTRY_COLUMNS =
   '"num", "id", "content", "type", "source", "agentId", "taskId", "sessionId", "metadata", "createdAt", "subject", "factKey", "validFrom", "validTo", "supersededBy", "deletedAt"';
 
@@ -91,8 +101,39 @@ export class MemoryStore {
   private readonly codeLoads = new Map<string, Promise<void>>();
   private tokenizer: ((words: readonly string[]) => Map<string, string>) | null = null;
 
-  constructor(private readonly ds: DataSource) {
+  /** Whether this store answers filters, candidates and neighbours from the EntryDirectory (SQLite only). */
+  readonly useDirectory: boolean;
+
+  /**
+   * @param ds the app's data source (SQLite or PostgreSQL)
+   * @param opts.directory use the in-process EntryDirectory on SQLite (default DIRECTORY_IN_PROCESS); ignored on PostgreSQL
+   */
+  constructor(
+    private readonly ds: DataSource,
+    opts: { directory?: boolean } = {},
+  ) {
     this.pg = ds.options.type === 'postgres';
+    this.useDirectory = !this.pg && (opts.directory ?? DIRECTORY_IN_PROCESS);
+  }
+
+  /**
+   * The data source's EntryDirectory (SQLite), loaded from `memory_entries` on first use (one synchronous streamed
+   * read: ~0.1-0.2 s at 100,000 rows, so no write can interleave with it).
+   */
+  private directory(): EntryDirectory {
+    let dir = directories.get(this.ds);
+    if (dir) return dir;
+    dir = new EntryDirectory();
+    const rows = this.sqlite()
+      .prepare(`SELECT "num", "agentId", "type", "taskId", "sessionId", "source", "createdAt", "deletedAt" IS NULL FROM "memory_entries" ORDER BY "num"`)
+      .raw()
+      .iterate() as IterableIterator<[number, string | null, string, string | null, string | null, string, string, number]>;
+    for (const r of rows) {
+      dir.add(r[0], { agentId: r[1], type: r[2], taskId: r[3], sessionId: r[4], source: r[5], createdAt: r[6] });
+      if (!r[7]) dir.markDeleted(r[0]);
+    }
+    directories.set(this.ds, dir);
+    return dir;
   }
 
   /**
@@ -151,7 +192,11 @@ export class MemoryStore {
       q.values,
     )) as { num: number | string }[];
     const num = Number(rows[0].num);
-    if (!this.pg) await m.query('INSERT INTO "memory_fts" (rowid, content) VALUES (?, ?)', [num, e.content]);
+    if (!this.pg) {
+      await m.query('INSERT INTO "memory_fts" (rowid, content) VALUES (?, ?)', [num, e.content]);
+      // (not loaded yet: the first load reads this row from the table)
+      directories.get(this.ds)?.add(num, e);
+    }
     return num;
   }
 
@@ -163,6 +208,7 @@ export class MemoryStore {
       await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
       for (const idx of this.codeIndexMap().values()) idx.remove(Math.trunc(num));
+      directories.get(this.ds)?.markDeleted(Math.trunc(num));
     } else if (this.pgvector) {
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE "entryNum" = ${Math.trunc(num)}`);
     }
@@ -177,6 +223,7 @@ export class MemoryStore {
   /** The ranking's view of candidates (num, session, source) among `nums` that pass the filters: no content read. */
   async candidateRows(nums: readonly number[], filters: MemoryFilters = {}): Promise<{ num: number; sessionId: string | null; source: string }[]> {
     if (nums.length === 0) return [];
+    if (this.useDirectory) return this.directory().candidates(nums.map((n) => Math.trunc(n)), filters);
     const q = this.params();
     const where = this.filterSql(filters, q, 'e');
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
@@ -484,7 +531,8 @@ export class MemoryStore {
       // coarse pass in process: Hamming distance of the sign bits over the filtered set (its nums come from the live-row
       // indexes, no vector or code read from SQLite); then the exact cosine of the best `coarse` from the stored floats
       let among: number[] | null = null;
-      if (!unfiltered) {
+      if (!unfiltered && this.useDirectory) among = this.directory().filtered(filters);
+      else if (!unfiltered) {
         const f = this.params();
         among = this.sqlite().prepare(`SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, f, 'e')}`).pluck().all(...f.values) as number[];
       }
@@ -576,6 +624,7 @@ export class MemoryStore {
   async neighbors(nums: readonly number[]): Promise<Map<number, { prev: number | null; next: number | null }>> {
     const out = new Map<number, { prev: number | null; next: number | null }>();
     if (nums.length === 0) return out;
+    if (this.useDirectory) return this.directory().neighbors(nums.map((n) => Math.trunc(n)));
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
     const rows = (await this.ds.query(
       `SELECT c."num" AS num,
