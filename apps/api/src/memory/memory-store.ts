@@ -72,6 +72,12 @@ const codeIndexes = new WeakMap<DataSource, Map<string, SignCodeIndex>>();
  */
 export const DIRECTORY_IN_PROCESS = process.env.MEMORY_DIRECTORY_IN_PROCESS !== '0';
 
+/** Prepared statements of the hot read paths (SQLite), per better-sqlite3 connection; see MemoryStore.stmt. */
+const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** Stems of query terms under `memory_fts`'s tokenizer (deterministic per term); cleared when it reaches 50,000. */
+const stemCache = new Map<string, string>();
+
 /** In-process entry directories (SQLite), one per data source, shared by its MemoryStores; see EntryDirectory. */
 const directories = new WeakMap<DataSource, EntryDirectory>();
 
@@ -238,6 +244,13 @@ export class MemoryStore {
   async byNums(nums: readonly number[], filters: MemoryFilters = {}): Promise<MemoryRow[]> {
     if (nums.length === 0) return [];
     const q = this.params();
+    if (!this.pg) {
+      const ids = q.p(JSON.stringify(nums.map((n) => Math.trunc(n))));
+      const where = this.filterSql(filters, q, 'e');
+      return this.stmt(
+        `SELECT ${ENTRY_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM "memory_entries" e WHERE e."num" IN (SELECT value FROM json_each(${ids})) AND ${where}`,
+      ).all(...q.values) as MemoryRow[];
+    }
     const where = this.filterSql(filters, q, 'e');
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
     return (await this.ds.query(
@@ -251,7 +264,11 @@ export class MemoryStore {
     const out = new Map<number, string[]>();
     if (nums.length === 0) return out;
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
-    const rows = (await this.ds.query(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (${list})`)) as { entryNum: number | string; model: string }[];
+    const rows = (
+      this.pg
+        ? await this.ds.query(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (${list})`)
+        : this.stmt(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (SELECT value FROM json_each(?))`).all(`[${list}]`)
+    ) as { entryNum: number | string; model: string }[];
     for (const r of rows) {
       const k = Number(r.entryNum);
       out.set(k, [...(out.get(k) ?? []), r.model]);
@@ -302,11 +319,10 @@ export class MemoryStore {
       // a filtered one tests membership in the filtered set (read once from the live-row indexes; the unary + keeps
       // SQLite from handing the IN list to FTS5 as a rowid constraint, which would run the MATCH once per rowid)
       const scope = unfiltered ? '' : ` AND +"memory_fts".rowid IN (SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, q, 'e')})`;
-      rows = (await this.ds.query(
+      rows = this.stmt(
         `SELECT "memory_fts".rowid AS num, -bm25("memory_fts") AS score FROM "memory_fts"
          WHERE "memory_fts" MATCH ${match}${scope} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
-        q.values,
-      )) as typeof rows;
+      ).all(...q.values) as typeof rows;
     }
     return rows.map((r) => ({ num: Number(r.num), score: Number(r.score) }));
   }
@@ -322,7 +338,7 @@ export class MemoryStore {
     const q = this.params();
     const stems = this.ftsStems(terms);
     const list = [...new Set(stems.values())].map((t) => q.p(t)).join(', ');
-    const rows = (await this.ds.query(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`, q.values)) as { term: string; doc: number }[];
+    const rows = this.stmt(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`).all(...q.values) as { term: string; doc: number }[];
     const df = new Map(rows.map((r) => [r.term, Number(r.doc)]));
     const ordered = [...terms].sort((a, b) => (df.get(stems.get(a)!) ?? 0) - (df.get(stems.get(b)!) ?? 0));
     const kept: string[] = [];
@@ -357,8 +373,13 @@ export class MemoryStore {
           return out;
         })();
     }
-    const stems = this.tokenizer(terms);
-    return new Map(terms.map((t) => [t, stems.get(t) ?? t]));
+    const missing = terms.filter((t) => !stemCache.has(t));
+    if (missing.length > 0) {
+      const stems = this.tokenizer(missing);
+      if (stemCache.size + missing.length > 50_000) stemCache.clear();
+      for (const t of missing) stemCache.set(t, stems.get(t) ?? t);
+    }
+    return new Map(terms.map((t) => [t, stemCache.get(t) ?? t]));
   }
 
   /** Name of the KNN table of one model: vec0 on SQLite, a pgvector table on PostgreSQL. */
@@ -435,6 +456,23 @@ export class MemoryStore {
    */
   private sqlite(): Database.Database {
     return (this.ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
+  }
+
+  /**
+   * A prepared statement on the better-sqlite3 connection (SQLite), cached per connection by SQL text: the hot read
+   * paths bind their values (IN lists as one JSON array through `json_each`), so their text is fixed per filter shape.
+   */
+  private stmt(sql: string): Database.Statement {
+    const db = this.sqlite();
+    let cache = statementCaches.get(db);
+    if (!cache) statementCaches.set(db, (cache = new Map()));
+    let st = cache.get(sql);
+    if (!st) {
+      if (cache.size >= 256) cache.clear();
+      st = db.prepare(sql);
+      cache.set(sql, st);
+    }
+    return st;
   }
 
   private codeIndexMap(): Map<string, SignCodeIndex> {
@@ -582,13 +620,12 @@ export class MemoryStore {
       const chunk = scored.slice(from, from + (from === 0 ? k + 16 : 4 * k));
       from += chunk.length;
       const ok = new Set(
-        this.sqlite()
-          .prepare(
-            `SELECT v."entryNum" FROM "memory_vectors" v CROSS JOIN "memory_entries" e
-             WHERE v."entryNum" IN (${chunk.map((c) => Math.trunc(c.num)).join(',')}) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where}`,
-          )
+        this.stmt(
+          `SELECT v."entryNum" FROM "memory_vectors" v CROSS JOIN "memory_entries" e
+           WHERE v."entryNum" IN (SELECT value FROM json_each(?)) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where}`,
+        )
           .pluck()
-          .all(...q.values) as number[],
+          .all(JSON.stringify(chunk.map((c) => Math.trunc(c.num))), ...q.values) as number[],
       );
       for (const c of chunk) if (ok.has(c.num) && out.length < k) out.push(c);
     }

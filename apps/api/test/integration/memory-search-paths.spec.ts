@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { MemoryService } from '../../src/memory/memory.service';
 import { MemoryStore, RESCORE_CANDIDATES } from '../../src/memory/memory-store';
-import { databaseKinds, startTestApp, type TestApp } from '../support/test-app';
+import { databaseKinds, startTestApp, waitFor, type TestApp } from '../support/test-app';
 
 /** Deterministic unit vectors (LCG), `dim` floats. */
 function vectors(n: number, dim: number, seed = 7): number[][] {
@@ -113,7 +113,9 @@ describe.each(databaseKinds())('memory search paths (%s)', (db) => {
     const nb = await mem.db.neighbors(nums);
     const nbSql = await sqlStore.neighbors(nums);
     expect(new Map([...nb].sort((a, b) => a[0] - b[0]))).toEqual(new Map([...nbSql].sort((a, b) => a[0] - b[0])));
-    // whole searches agree too (filtered and not): the same service with the SQL-only store
+    // whole searches agree too (filtered and not): the same service with the SQL-only store, once the background
+    // embedder is done (a vector written between the two searches would change the second)
+    await waitFor(async () => ((await mem.stats()).queueLag === 0 ? true : null));
     const svc = mem as unknown as { db: MemoryStore };
     const own = svc.db;
     for (const f of [{}, { agentId: 'dir-agent-1' }, { sessionId: 'dir-s1' }, { agentId: 'dir-agent-0', includeShared: true }]) {
