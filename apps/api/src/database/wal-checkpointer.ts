@@ -69,10 +69,15 @@ export class WalCheckpointer {
 
   /** Asks the thread for a last checkpoint and to close its connection; resolves when it has exited (at most 2 s). */
   async stop(): Promise<void> {
+    // referenced again while stopping: an unreferenced thread would let the process exit in the middle of a shutdown
+    // that awaits it (with nothing else pending, e.g. at the end of a CLI or bench run)
+    this.worker.ref();
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage('stop');
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
     await Promise.race([exited, timeout]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }

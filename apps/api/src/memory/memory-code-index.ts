@@ -157,16 +157,18 @@ export class SignCodeIndex {
     const norms = this.norms;
     if (!vecs || !norms) throw new Error('SignCodeIndex.rescore: this index does not keep vectors');
     const D = this.dim;
+    const L = Math.min(D, query.length);
+    const slotOf = this.slotOf;
     let qn = 0;
-    for (let i = 0; i < D && i < query.length; i++) qn += query[i] * query[i];
+    for (let i = 0; i < L; i++) qn += query[i] * query[i];
     qn = Math.sqrt(qn);
     const out: { num: number; cosine: number }[] = [];
     for (const num of nums) {
-      if (num >= this.slotOf.length || this.slotOf[num] === 0) continue;
-      const slot = this.slotOf[num] - 1;
+      if (num >= slotOf.length || slotOf[num] === 0) continue;
+      const slot = slotOf[num] - 1;
       const base = slot * D;
       let s = 0;
-      for (let i = 0; i < D && i < query.length; i++) s += query[i] * vecs[base + i];
+      for (let i = 0; i < L; i++) s += query[i] * vecs[base + i];
       const denom = qn * norms[slot];
       out.push({ num, cosine: denom === 0 ? 0 : s / denom });
     }

@@ -122,14 +122,12 @@ export class EntryDirectory {
       const list = this.sessions.get(this.session[n])!;
       const at = lowerBound(list, n);
       let prev: number | null = null;
-      for (let i = at - 1; i >= 0; i--) if (this.live[list[i]]) {
-        prev = list[i];
-        break;
+      for (let i = at - 1; i >= 0 && prev === null; i--) {
+        if (this.live[list[i]]) prev = list[i];
       }
       let next: number | null = null;
-      for (let i = list[at] === n ? at + 1 : at; i < list.length; i++) if (this.live[list[i]]) {
-        next = list[i];
-        break;
+      for (let i = list[at] === n ? at + 1 : at; i < list.length && next === null; i++) {
+        if (this.live[list[i]]) next = list[i];
       }
       out.set(n, { prev, next });
     }
