@@ -70,6 +70,10 @@ describe.each(databaseKinds())('memory search paths (%s)', (db) => {
       expect(await numsOf(['runs', 'zebracommon'], 10)).toBe(1);
       // one term is always kept, whatever its frequency
       expect(await numsOf(['zebracommon'], 1)).toBe(61);
+      // every term over the cap: the rarest is kept, `walking` (60, stem `walk`) over `zebracommon` (61), whatever
+      // the order given
+      expect(await numsOf(['zebracommon', 'walking'], 5)).toBe(60);
+      expect(await numsOf(['walking', 'zebracommon'], 5)).toBe(60);
     }
   });
 
