@@ -1,8 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
+import { WAL_AUTOCHECKPOINT_PAGES_WITH_THREAD, WAL_CHECKPOINT_INTERVAL_MS, WalCheckpointer } from './wal-checkpointer';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { SessionEntity } from '../auth/session.entity';
 import { UserEntity } from '../auth/user.entity';
@@ -124,6 +126,7 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
   const ds = await new DataSource({ ...options, migrationsRun: false }).initialize();
   if (options.type !== 'postgres') {
     await ds.runMigrations({ transaction: 'each' });
+    startCheckpointer(ds, options);
     return ds;
   }
   const lock = ds.createQueryRunner();
@@ -136,4 +139,23 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
     await lock.release();
   }
   return ds;
+}
+
+/**
+ * SQLite file databases: WAL checkpoints move to a WalCheckpointer thread and the app connection's own
+ * auto-checkpoint becomes a far-off safety net; `ds.destroy()` stops the thread first. `:memory:` keeps SQLite's default.
+ */
+function startCheckpointer(ds: DataSource, options: DataSourceOptions): void {
+  const path = (options as { database?: string }).database;
+  if (!path || path === ':memory:') return;
+  const logger = new Logger('WalCheckpointer');
+  const cp = WalCheckpointer.start(path, WAL_CHECKPOINT_INTERVAL_MS, (msg) => logger.warn(msg));
+  if (!cp) return;
+  const db = (ds.driver as unknown as { databaseConnection: { pragma(sql: string): unknown } }).databaseConnection;
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES_WITH_THREAD}`);
+  const destroy = ds.destroy.bind(ds);
+  ds.destroy = async () => {
+    await cp.stop();
+    return destroy();
+  };
 }

@@ -62,4 +62,38 @@ describe(SignCodeIndex.name, () => {
     sut.clear();
     expect(sut.nearest(q, 10, null)).toEqual([]);
   });
+
+  it('with keepVectors, rescores exactly (brute-force cosine), follows removals and lets a later write replace a slot', () => {
+    const vs = vectors(300, 384, 11);
+    const sut = new SignCodeIndex(384, true);
+    vs.forEach((v, i) => sut.addVector(i + 1, v));
+    const q = vectors(1, 384, 5)[0];
+    const cos = (a: Float32Array, b: Float32Array) => {
+      let s = 0;
+      let na = 0;
+      let nb = 0;
+      for (let i = 0; i < a.length; i++) {
+        s += a[i] * b[i];
+        na += a[i] * a[i];
+        nb += b[i] * b[i];
+      }
+      return s / Math.sqrt(na * nb);
+    };
+    const nums = vs.map((_, i) => i + 1);
+    const expected = nums.map((n) => ({ num: n, c: cos(q, vs[n - 1]) })).sort((a, b) => b.c - a.c);
+    const got = sut.rescore(q, [...nums, 9999]);
+    expect(got.map((g) => g.num)).toEqual(expected.map((e) => e.num));
+    got.forEach((g, i) => expect(g.cosine).toBeCloseTo(expected[i].c, 6));
+    // removing swaps the last slot into the hole: the moved entry keeps its own vector
+    sut.remove(expected[0].num);
+    sut.remove(1);
+    const after = sut.rescore(q, nums);
+    expect(after).toHaveLength(298);
+    expect(after.map((g) => g.num)).toEqual(expected.map((e) => e.num).filter((n) => n !== expected[0].num && n !== 1));
+    // a write of the same num (a reused num after a rolled-back write) replaces the vector
+    sut.addVector(300, vs[0]);
+    expect(sut.rescore(q, [300])[0].cosine).toBeCloseTo(cos(q, vs[0]), 6);
+    expect(() => sut.addBits(5, new Uint8Array(48))).toThrow();
+    expect(() => new SignCodeIndex(384).rescore(q, [1])).toThrow();
+  });
 });

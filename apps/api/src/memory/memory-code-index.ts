@@ -4,23 +4,41 @@
  * least-significant bit first per byte: the layout of sqlite-vec's `vec_quantize_binary`, so codes loaded from the
  * `memory_vec_*_bits` table and codes computed here compare equal.
  *
- * Consistency: on SQLite the memory store is the only writer of its tables, so the index is loaded once from the bits
- * table and then maintained by the store's own writes (insert, soft delete, clear). It may hold a code whose write
- * was rolled back; that is harmless, because the rescoring query re-checks every candidate against `memory_vectors`
- * and the filters. PostgreSQL (several instances) does not use it.
+ * With `keepVectors` it also keeps each vector's float32 components (dim x 4 bytes per entry: 1,536 B at 384-d, about
+ * 154 MB at 100,000 entries), so the exact cosine of the coarse candidates is computed here too (`rescore`) instead of
+ * reading 1,000 scattered vectors from SQLite.
+ *
+ * Consistency (single instance only): on SQLite the memory store is the only writer of its tables (one process owns
+ * the file), so the index is loaded once from `memory_vectors` and then maintained by the store's own writes
+ * (insert, soft delete, clear). A write that is rolled back can leave a code and vector here: the store re-checks
+ * the final candidates against `memory_vectors` and the filters in SQL, and a later committed write of the same num
+ * replaces the slot (`addVector` always overwrites). PostgreSQL (several instances) never uses it.
  */
 export class SignCodeIndex {
   /** 32-bit words per code. */
   readonly words: number;
   private codes: Uint32Array;
+  /** Float32 components per slot (`dim` each), when `keepVectors`. */
+  private vecs: Float32Array | null;
+  /** Euclidean norm per slot, when `keepVectors`. */
+  private norms: Float32Array | null;
   private nums: Int32Array;
   /** num -> slot + 1 (0 = absent). Entry nums are dense autoincrement integers. */
   private slotOf: Int32Array;
   private count = 0;
 
-  constructor(readonly dim: number) {
+  /**
+   * @param dim vector dimension
+   * @param keepVectors also keep the float32 vectors for `rescore` (addBits is then refused: a code alone has no vector)
+   */
+  constructor(
+    readonly dim: number,
+    readonly keepVectors = false,
+  ) {
     this.words = Math.ceil(dim / 32);
     this.codes = new Uint32Array(1024 * this.words);
+    this.vecs = keepVectors ? new Float32Array(1024 * dim) : null;
+    this.norms = keepVectors ? new Float32Array(1024) : null;
     this.nums = new Int32Array(1024);
     this.slotOf = new Int32Array(1024);
   }
@@ -33,13 +51,27 @@ export class SignCodeIndex {
     return num < this.slotOf.length && this.slotOf[num] !== 0;
   }
 
-  /** Adds or replaces the code of `num` from a vector. */
+  /** Adds or replaces the code (and, with keepVectors, the vector) of `num`. `v` must have `dim` components. */
   addVector(num: number, v: Float32Array): void {
-    this.put(num, signCode(v, this.words));
+    const slot = this.put(num, signCode(v, this.words));
+    if (this.vecs && this.norms) {
+      const base = slot * this.dim;
+      let n = 0;
+      for (let i = 0; i < this.dim; i++) {
+        const x = i < v.length ? v[i] : 0;
+        this.vecs[base + i] = x;
+        n += x * x;
+      }
+      this.norms[slot] = Math.sqrt(n);
+    }
   }
 
-  /** Adds or replaces the code of `num` from stored `vec_quantize_binary` bytes. */
+  /**
+   * Adds or replaces the code of `num` from stored `vec_quantize_binary` bytes.
+   * @throws Error when the index keeps vectors (a code alone would leave the slot without its vector).
+   */
   addBits(num: number, bits: Uint8Array): void {
+    if (this.keepVectors) throw new Error('SignCodeIndex.addBits: this index keeps vectors; use addVector');
     const w = new Uint32Array(this.words);
     new Uint8Array(w.buffer).set(bits.subarray(0, Math.min(bits.length, this.words * 4)));
     this.put(num, w);
@@ -52,6 +84,10 @@ export class SignCodeIndex {
     if (slot !== last) {
       const moved = this.nums[last];
       this.codes.copyWithin(slot * this.words, last * this.words, (last + 1) * this.words);
+      if (this.vecs && this.norms) {
+        this.vecs.copyWithin(slot * this.dim, last * this.dim, (last + 1) * this.dim);
+        this.norms[slot] = this.norms[last];
+      }
       this.nums[slot] = moved;
       this.slotOf[moved] = slot + 1;
     }
@@ -111,7 +147,37 @@ export class SignCodeIndex {
     return out;
   }
 
-  private put(num: number, code: Uint32Array): void {
+  /**
+   * Exact cosine similarity of `query` with the kept vector of each of `nums` (nums without a slot are left out), best
+   * first (ties: lower num first). A zero vector scores 0, as sqlite-vec's distance is then taken as 1.
+   * @throws Error when the index does not keep vectors.
+   */
+  rescore(query: Float32Array, nums: readonly number[]): { num: number; cosine: number }[] {
+    const vecs = this.vecs;
+    const norms = this.norms;
+    if (!vecs || !norms) throw new Error('SignCodeIndex.rescore: this index does not keep vectors');
+    const D = this.dim;
+    const L = Math.min(D, query.length);
+    const slotOf = this.slotOf;
+    let qn = 0;
+    for (let i = 0; i < L; i++) qn += query[i] * query[i];
+    qn = Math.sqrt(qn);
+    const out: { num: number; cosine: number }[] = [];
+    for (const num of nums) {
+      if (num >= slotOf.length || slotOf[num] === 0) continue;
+      const slot = slotOf[num] - 1;
+      const base = slot * D;
+      let s = 0;
+      for (let i = 0; i < L; i++) s += query[i] * vecs[base + i];
+      const denom = qn * norms[slot];
+      out.push({ num, cosine: denom === 0 ? 0 : s / denom });
+    }
+    out.sort((a, b) => b.cosine - a.cosine || a.num - b.num);
+    return out;
+  }
+
+  /** Slot of `num` after adding or replacing its code. */
+  private put(num: number, code: Uint32Array): number {
     if (num >= this.slotOf.length) {
       const grown = new Int32Array(Math.max(num + 1, this.slotOf.length * 2));
       grown.set(this.slotOf);
@@ -120,18 +186,29 @@ export class SignCodeIndex {
     let slot = this.slotOf[num] - 1;
     if (slot < 0) {
       if (this.count === this.nums.length) {
-        const nums = new Int32Array(this.nums.length * 2);
+        // grow by half (the vectors are the big part: at 100,000 x 384-d, doubling would reserve ~100 MB unused)
+        const cap = Math.ceil(this.nums.length * 1.5);
+        const nums = new Int32Array(cap);
         nums.set(this.nums);
         this.nums = nums;
-        const codes = new Uint32Array(this.codes.length * 2);
+        const codes = new Uint32Array(cap * this.words);
         codes.set(this.codes);
         this.codes = codes;
+        if (this.vecs && this.norms) {
+          const vecs = new Float32Array(cap * this.dim);
+          vecs.set(this.vecs);
+          this.vecs = vecs;
+          const norms = new Float32Array(cap);
+          norms.set(this.norms);
+          this.norms = norms;
+        }
       }
       slot = this.count++;
       this.nums[slot] = num;
       this.slotOf[num] = slot + 1;
     }
     this.codes.set(code, slot * this.words);
+    return slot;
   }
 }
 

@@ -13,6 +13,29 @@ function countTokens(text: string): number {
   return tokenizer.countTokens(text);
 }
 
+/** Characters of keys kept by the line-count memo before it is emptied (about 8 MB of strings). */
+const LINE_MEMO_MAX_CHARS = 4_000_000;
+const lineMemo = new Map<string, number>();
+let lineMemoChars = 0;
+
+/**
+ * countTokens of one item's text (a formatted line, with its separators and headers), memoised by the exact string:
+ * a pure function of its input, so the memo can never be stale (an entry's line is built from fields that never
+ * change: id, source, createdAt, content); the same memories recur in many prompts. Bounded by LINE_MEMO_MAX_CHARS.
+ */
+function countLineTokens(text: string): number {
+  const hit = lineMemo.get(text);
+  if (hit !== undefined) return hit;
+  const n = countTokens(text);
+  if (lineMemoChars + text.length > LINE_MEMO_MAX_CHARS) {
+    lineMemo.clear();
+    lineMemoChars = 0;
+  }
+  lineMemo.set(text, n);
+  lineMemoChars += text.length;
+  return n;
+}
+
 export const CONTEXT_HEADER = 'Relevant context from memory:';
 const FACTS_HEADER = 'Known facts:';
 const HITS_HEADER = 'Related memories:';
@@ -40,7 +63,7 @@ export function buildContextBlock(
   let used = 0;
   // Per-line counts (a newline starts a new pre-token in o200k/cl100k, so the sum matches the whole text up to a
   // token or so); the exact count of the final text is checked below and the tail trimmed if it is over.
-  const cost = (add: string[]): number => countTokens((lines.length > 0 ? '\n' : '') + add.join('\n'));
+  const cost = (add: string[]): number => countLineTokens((lines.length > 0 ? '\n' : '') + add.join('\n'));
   const trySection = (header: string, entries: readonly MemoryEntryDto[], isPinned: boolean) => {
     let headerAdded = false;
     for (const e of entries) {
@@ -55,19 +78,21 @@ export function buildContextBlock(
       used += c;
       headerAdded = true;
       itemLines.push(lines.length);
-      items.push({ entryId: e.id, source: e.source, createdAt: e.createdAt, type: e.type, tokens: countTokens(line), pinned: isPinned });
+      items.push({ entryId: e.id, source: e.source, createdAt: e.createdAt, type: e.type, tokens: countLineTokens(line), pinned: isPinned });
     }
   };
   trySection(FACTS_HEADER, pinned, true);
   trySection(HITS_HEADER, hits, false);
   let text = lines.join('\n');
-  while (items.length > 0 && countTokens(text) > maxTokens) {
+  let tokens = text ? countTokens(text) : 0;
+  while (items.length > 0 && tokens > maxTokens) {
     items.pop();
     itemLines.pop();
     skipped++;
     const keep = itemLines.length > 0 ? itemLines[itemLines.length - 1] : 0;
     lines.length = keep;
     text = lines.join('\n');
+    tokens = text ? countTokens(text) : 0;
   }
-  return { text, tokens: text ? countTokens(text) : 0, items, skipped };
+  return { text, tokens, items, skipped };
 }

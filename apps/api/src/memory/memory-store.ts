@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import type { DataSource, EntityManager } from 'typeorm';
 import { fnv1a32 } from './embedders/hash.embedder';
 import { SignCodeIndex } from './memory-code-index';
+import { EntryDirectory } from './memory-entry-directory';
 
 /** A `memory_entries` row as read back (PostgreSQL returns bigint as string). */
 export interface MemoryRow {
@@ -53,10 +54,32 @@ export const RESCORE_CANDIDATES = Number(process.env.MEMORY_RESCORE_CANDIDATES ?
 export const LEXICAL_MAX_POSTINGS = Number(process.env.MEMORY_LEXICAL_MAX_POSTINGS ?? 20_000);
 
 /**
+ * Whether the in-process code index also keeps each vector's floats (SQLite), so the exact rescoring of the coarse
+ * candidates reads nothing from SQLite: dim x 4 bytes of memory per entry (about 154 MB at 100,000 x 384-d).
+ * MEMORY_VECTORS_IN_PROCESS=0 keeps only the codes and rescores with sqlite-vec from the stored floats.
+ */
+export const VECTORS_IN_PROCESS = process.env.MEMORY_VECTORS_IN_PROCESS !== '0';
+
+/**
  * In-process sign-bit code indexes (SQLite), one per model table, shared by every MemoryStore of one data source (the
  * store is the only writer of its tables there). Loaded lazily from the bits table on the first search of a model.
  */
 const codeIndexes = new WeakMap<DataSource, Map<string, SignCodeIndex>>();
+
+/**
+ * Whether search reads the filtered set, candidate rows and session neighbours from the in-process EntryDirectory
+ * (SQLite; MEMORY_DIRECTORY_IN_PROCESS=0 reads them from SQLite as before).
+ */
+export const DIRECTORY_IN_PROCESS = process.env.MEMORY_DIRECTORY_IN_PROCESS !== '0';
+
+/** Prepared statements of the hot read paths (SQLite), per better-sqlite3 connection; see MemoryStore.stmt. */
+const statementCaches = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** Stems of query terms under `memory_fts`'s tokenizer (deterministic per term); cleared when it reaches 50,000. */
+const stemCache = new Map<string, string>();
+
+/** In-process entry directories (SQLite), one per data source, shared by its MemoryStores; see EntryDirectory. */
+const directories = new WeakMap<DataSource, EntryDirectory>();
 
 const ENTRY_COLUMNS =
   '"num", "id", "content", "type", "source", "agentId", "taskId", "sessionId", "metadata", "createdAt", "subject", "factKey", "validFrom", "validTo", "supersededBy", "deletedAt"';
@@ -84,8 +107,39 @@ export class MemoryStore {
   private readonly codeLoads = new Map<string, Promise<void>>();
   private tokenizer: ((words: readonly string[]) => Map<string, string>) | null = null;
 
-  constructor(private readonly ds: DataSource) {
+  /** Whether this store answers filters, candidates and neighbours from the EntryDirectory (SQLite only). */
+  readonly useDirectory: boolean;
+
+  /**
+   * @param ds the app's data source (SQLite or PostgreSQL)
+   * @param opts.directory use the in-process EntryDirectory on SQLite (default DIRECTORY_IN_PROCESS); ignored on PostgreSQL
+   */
+  constructor(
+    private readonly ds: DataSource,
+    opts: { directory?: boolean } = {},
+  ) {
     this.pg = ds.options.type === 'postgres';
+    this.useDirectory = !this.pg && (opts.directory ?? DIRECTORY_IN_PROCESS);
+  }
+
+  /**
+   * The data source's EntryDirectory (SQLite), loaded from `memory_entries` on first use (one synchronous streamed
+   * read: ~0.1-0.2 s at 100,000 rows, so no write can interleave with it).
+   */
+  private directory(): EntryDirectory {
+    let dir = directories.get(this.ds);
+    if (dir) return dir;
+    dir = new EntryDirectory();
+    const rows = this.sqlite()
+      .prepare(`SELECT "num", "agentId", "type", "taskId", "sessionId", "source", "createdAt", "deletedAt" IS NULL FROM "memory_entries" ORDER BY "num"`)
+      .raw()
+      .iterate() as IterableIterator<[number, string | null, string, string | null, string | null, string, string, number]>;
+    for (const r of rows) {
+      dir.add(r[0], { agentId: r[1], type: r[2], taskId: r[3], sessionId: r[4], source: r[5], createdAt: r[6] });
+      if (!r[7]) dir.markDeleted(r[0]);
+    }
+    directories.set(this.ds, dir);
+    return dir;
   }
 
   /**
@@ -144,7 +198,11 @@ export class MemoryStore {
       q.values,
     )) as { num: number | string }[];
     const num = Number(rows[0].num);
-    if (!this.pg) await m.query('INSERT INTO "memory_fts" (rowid, content) VALUES (?, ?)', [num, e.content]);
+    if (!this.pg) {
+      await m.query('INSERT INTO "memory_fts" (rowid, content) VALUES (?, ?)', [num, e.content]);
+      // (not loaded yet: the first load reads this row from the table)
+      directories.get(this.ds)?.add(num, e);
+    }
     return num;
   }
 
@@ -156,6 +214,7 @@ export class MemoryStore {
       await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
       for (const idx of this.codeIndexMap().values()) idx.remove(Math.trunc(num));
+      directories.get(this.ds)?.markDeleted(Math.trunc(num));
     } else if (this.pgvector) {
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE "entryNum" = ${Math.trunc(num)}`);
     }
@@ -170,6 +229,7 @@ export class MemoryStore {
   /** The ranking's view of candidates (num, session, source) among `nums` that pass the filters: no content read. */
   async candidateRows(nums: readonly number[], filters: MemoryFilters = {}): Promise<{ num: number; sessionId: string | null; source: string }[]> {
     if (nums.length === 0) return [];
+    if (this.useDirectory) return this.directory().candidates(nums.map((n) => Math.trunc(n)), filters);
     const q = this.params();
     const where = this.filterSql(filters, q, 'e');
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
@@ -184,6 +244,13 @@ export class MemoryStore {
   async byNums(nums: readonly number[], filters: MemoryFilters = {}): Promise<MemoryRow[]> {
     if (nums.length === 0) return [];
     const q = this.params();
+    if (!this.pg) {
+      const ids = q.p(JSON.stringify(nums.map((n) => Math.trunc(n))));
+      const where = this.filterSql(filters, q, 'e');
+      return this.stmt(
+        `SELECT ${ENTRY_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')} FROM "memory_entries" e WHERE e."num" IN (SELECT value FROM json_each(${ids})) AND ${where}`,
+      ).all(...q.values) as MemoryRow[];
+    }
     const where = this.filterSql(filters, q, 'e');
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
     return (await this.ds.query(
@@ -197,7 +264,11 @@ export class MemoryStore {
     const out = new Map<number, string[]>();
     if (nums.length === 0) return out;
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
-    const rows = (await this.ds.query(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (${list})`)) as { entryNum: number | string; model: string }[];
+    const rows = (
+      this.pg
+        ? await this.ds.query(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (${list})`)
+        : this.stmt(`SELECT "entryNum", "model" FROM "memory_vectors" WHERE "entryNum" IN (SELECT value FROM json_each(?))`).all(`[${list}]`)
+    ) as { entryNum: number | string; model: string }[];
     for (const r of rows) {
       const k = Number(r.entryNum);
       out.set(k, [...(out.get(k) ?? []), r.model]);
@@ -248,11 +319,10 @@ export class MemoryStore {
       // a filtered one tests membership in the filtered set (read once from the live-row indexes; the unary + keeps
       // SQLite from handing the IN list to FTS5 as a rowid constraint, which would run the MATCH once per rowid)
       const scope = unfiltered ? '' : ` AND +"memory_fts".rowid IN (SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, q, 'e')})`;
-      rows = (await this.ds.query(
+      rows = this.stmt(
         `SELECT "memory_fts".rowid AS num, -bm25("memory_fts") AS score FROM "memory_fts"
          WHERE "memory_fts" MATCH ${match}${scope} ORDER BY bm25("memory_fts") LIMIT ${Math.trunc(limit)}`,
-        q.values,
-      )) as typeof rows;
+      ).all(...q.values) as typeof rows;
     }
     return rows.map((r) => ({ num: Number(r.num), score: Number(r.score) }));
   }
@@ -268,7 +338,7 @@ export class MemoryStore {
     const q = this.params();
     const stems = this.ftsStems(terms);
     const list = [...new Set(stems.values())].map((t) => q.p(t)).join(', ');
-    const rows = (await this.ds.query(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`, q.values)) as { term: string; doc: number }[];
+    const rows = this.stmt(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`).all(...q.values) as { term: string; doc: number }[];
     const df = new Map(rows.map((r) => [r.term, Number(r.doc)]));
     const ordered = [...terms].sort((a, b) => (df.get(stems.get(a)!) ?? 0) - (df.get(stems.get(b)!) ?? 0));
     const kept: string[] = [];
@@ -303,8 +373,13 @@ export class MemoryStore {
           return out;
         })();
     }
-    const stems = this.tokenizer(terms);
-    return new Map(terms.map((t) => [t, stems.get(t) ?? t]));
+    const missing = terms.filter((t) => !stemCache.has(t));
+    if (missing.length > 0) {
+      const stems = this.tokenizer(missing);
+      if (stemCache.size + missing.length > 50_000) stemCache.clear();
+      for (const t of missing) stemCache.set(t, stems.get(t) ?? t);
+    }
+    return new Map(terms.map((t) => [t, stemCache.get(t) ?? t]));
   }
 
   /** Name of the KNN table of one model: vec0 on SQLite, a pgvector table on PostgreSQL. */
@@ -383,6 +458,23 @@ export class MemoryStore {
     return (this.ds.driver as unknown as { databaseConnection: Database.Database }).databaseConnection;
   }
 
+  /**
+   * A prepared statement on the better-sqlite3 connection (SQLite), cached per connection by SQL text: the hot read
+   * paths bind their values (IN lists as one JSON array through `json_each`), so their text is fixed per filter shape.
+   */
+  private stmt(sql: string): Database.Statement {
+    const db = this.sqlite();
+    let cache = statementCaches.get(db);
+    if (!cache) statementCaches.set(db, (cache = new Map()));
+    let st = cache.get(sql);
+    if (!st) {
+      if (cache.size >= 256) cache.clear();
+      st = db.prepare(sql);
+      cache.set(sql, st);
+    }
+    return st;
+  }
+
   private codeIndexMap(): Map<string, SignCodeIndex> {
     let map = codeIndexes.get(this.ds);
     if (!map) {
@@ -396,18 +488,29 @@ export class MemoryStore {
    * The in-process code index of a model table (SQLite), loaded from its bits table the first time. It is registered
    * before the load, so vectors written meanwhile are added by insertVectors (adding twice is idempotent).
    */
-  private async codeIndex(table: string, dim: number): Promise<SignCodeIndex> {
+  private async codeIndex(table: string, model: string, dim: number): Promise<SignCodeIndex> {
     const map = this.codeIndexMap();
     const existing = map.get(table);
     if (existing) {
       if (this.codeLoads.has(table)) await this.codeLoads.get(table);
       return existing;
     }
-    const idx = new SignCodeIndex(dim);
+    const idx = new SignCodeIndex(dim, VECTORS_IN_PROCESS);
     map.set(table, idx);
     const load = (async () => {
-      const rows = (await this.ds.query(`SELECT "entryNum", "bits" FROM "${bitsTableName(table)}"`)) as { entryNum: number; bits: Buffer }[];
-      for (const r of rows) if (!idx.has(Number(r.entryNum))) idx.addBits(Number(r.entryNum), r.bits);
+      if (!idx.keepVectors) {
+        const rows = (await this.ds.query(`SELECT "entryNum", "bits" FROM "${bitsTableName(table)}"`)) as { entryNum: number; bits: Buffer }[];
+        for (const r of rows) if (!idx.has(Number(r.entryNum))) idx.addBits(Number(r.entryNum), r.bits);
+        return;
+      }
+      // the vectors themselves (the same set as the bits table: a live entry's vector of this model), streamed so
+      // 100,000 blobs are never all in the heap at once
+      const stmt = this.sqlite().prepare(
+        `SELECT b."entryNum", v."vector" FROM "${bitsTableName(table)}" b JOIN "memory_vectors" v ON v."entryNum" = b."entryNum" AND v."model" = ?`,
+      );
+      for (const r of stmt.raw().iterate(model) as IterableIterator<[number, Buffer]>) {
+        if (!idx.has(r[0])) idx.addVector(r[0], bytesToVector(r[1]));
+      }
     })();
     this.codeLoads.set(table, load);
     try {
@@ -438,8 +541,8 @@ export class MemoryStore {
         const bytes = vectorToBytes(it.vector);
         await m.query(`INSERT INTO "${table}" (rowid, embedding) VALUES (${Math.trunc(it.num)}, ?)`, [bytes]);
         await m.query(`INSERT OR IGNORE INTO "${bitsTableName(table)}" ("entryNum", "bits") VALUES (${Math.trunc(it.num)}, vec_quantize_binary(?))`, [bytes]);
-        const idx = this.codeIndexMap().get(table);
-        if (idx && !idx.has(Math.trunc(it.num))) idx.addVector(Math.trunc(it.num), it.vector);
+        // replaces whatever the slot holds: a code left by a rolled-back write of a reused num must not survive
+        this.codeIndexMap().get(table)?.addVector(Math.trunc(it.num), it.vector);
       }
     }
     return written;
@@ -447,9 +550,11 @@ export class MemoryStore {
 
   /**
    * Nearest live entries to `query` among vectors of `model`, after filters: (num, cosine similarity), best first.
-   * SQLite: a coarse pass over the filtered set's binary codes (sign bits, `vec_distance_hamming`; 48 bytes per 384-d
-   * vector instead of 1,536), then sqlite-vec's exact `vec_distance_cosine` on the best RESCORE_CANDIDATES (so a
-   * filtered set of at most that many is ranked exactly). The vec0 table is kept in step for KNN by other readers. PostgreSQL with pgvector: HNSW KNN
+   * SQLite: a coarse pass in process over the filtered set's sign-bit codes (Hamming distance; 48 bytes per 384-d
+   * vector), then the exact cosine of the best RESCORE_CANDIDATES (so a filtered set of at most that many is ranked
+   * exactly): in process from the kept float32 vectors (VECTORS_IN_PROCESS; the final k are re-checked in SQL
+   * against `memory_vectors` and the filters, index lookups only), else sqlite-vec's `vec_distance_cosine` over the
+   * stored floats. The vec0 table is kept in step for KNN by other readers. PostgreSQL with pgvector: HNSW KNN
    * (`<=>`, cosine distance), over-fetching when filtered, with the exact scan as the fallback when the filter keeps
    * fewer than `limit` of the approximate candidates. PostgreSQL without pgvector: reads the filtered set's vectors
    * and scans them in process.
@@ -459,17 +564,19 @@ export class MemoryStore {
     const unfiltered = Object.entries(filters).every(([k, v]) => k === 'includeShared' || v === undefined || v === null || v === '');
     if (!this.pg) {
       const table = (await this.ensureVecTable(model, query.length))!;
-      const idx = await this.codeIndex(table, query.length);
+      const idx = await this.codeIndex(table, model, query.length);
       const coarse = Math.max(RESCORE_CANDIDATES, 4 * k);
       // coarse pass in process: Hamming distance of the sign bits over the filtered set (its nums come from the live-row
       // indexes, no vector or code read from SQLite); then the exact cosine of the best `coarse` from the stored floats
       let among: number[] | null = null;
-      if (!unfiltered) {
+      if (!unfiltered && this.useDirectory) among = this.directory().filtered(filters);
+      else if (!unfiltered) {
         const f = this.params();
         among = this.sqlite().prepare(`SELECT e."num" FROM "memory_entries" e WHERE ${this.filterSql(filters, f, 'e')}`).pluck().all(...f.values) as number[];
       }
       const candidates = idx.nearest(query, coarse, among);
       if (candidates.length === 0) return [];
+      if (idx.keepVectors) return this.verifiedTop(idx.rescore(query, candidates), model, filters, k);
       const q = this.params();
       const vec = q.p(vectorToBytes(query));
       const mdl = q.p(model);
@@ -497,6 +604,32 @@ export class MemoryStore {
     const scored = rows.map((r) => ({ num: Number(r.num), cosine: dot(query, bytesToVector(r.vector)) }));
     scored.sort((a, b) => b.cosine - a.cosine);
     return scored.slice(0, k);
+  }
+
+  /**
+   * The best `k` of `scored` (best first) that still have a vector of `model` and pass the filters in SQL (SQLite): the
+   * in-process index can hold an entry whose write was rolled back or that was deleted since. Index-only lookups
+   * (no vector read); checks the first k + 16 and, only if some drop, the rest.
+   */
+  private verifiedTop(scored: { num: number; cosine: number }[], model: string, filters: MemoryFilters, k: number): { num: number; cosine: number }[] {
+    const out: { num: number; cosine: number }[] = [];
+    const q = this.params();
+    const mdl = q.p(model);
+    const where = this.filterSql(filters, q, 'e');
+    for (let from = 0; from < scored.length && out.length < k; ) {
+      const chunk = scored.slice(from, from + (from === 0 ? k + 16 : 4 * k));
+      from += chunk.length;
+      const ok = new Set(
+        this.stmt(
+          `SELECT v."entryNum" FROM "memory_vectors" v CROSS JOIN "memory_entries" e
+           WHERE v."entryNum" IN (SELECT value FROM json_each(?)) AND v."model" = ${mdl} AND e."num" = v."entryNum" AND ${where}`,
+        )
+          .pluck()
+          .all(JSON.stringify(chunk.map((c) => Math.trunc(c.num))), ...q.values) as number[],
+      );
+      for (const c of chunk) if (ok.has(c.num) && out.length < k) out.push(c);
+    }
+    return out;
   }
 
   /**
@@ -528,6 +661,7 @@ export class MemoryStore {
   async neighbors(nums: readonly number[]): Promise<Map<number, { prev: number | null; next: number | null }>> {
     const out = new Map<number, { prev: number | null; next: number | null }>();
     if (nums.length === 0) return out;
+    if (this.useDirectory) return this.directory().neighbors(nums.map((n) => Math.trunc(n)));
     const list = nums.map((n) => String(Math.trunc(n))).join(',');
     const rows = (await this.ds.query(
       `SELECT c."num" AS num,

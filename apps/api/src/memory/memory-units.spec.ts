@@ -6,7 +6,7 @@ import { countTokens } from 'gpt-tokenizer';
 import type { MemoryEntryDto } from '@app/contracts';
 import { cosineSimilarity } from './embedders/embedder';
 import { HashEmbedder } from './embedders/hash.embedder';
-import { buildContextBlock } from './memory-context';
+import { buildContextBlock, formatItem } from './memory-context';
 import { FALLBACK_WEIGHTS, fuse, parseQuery } from './memory-ranking';
 
 const entry = (id: string, content: string, over: Partial<MemoryEntryDto> = {}): MemoryEntryDto => ({
@@ -104,5 +104,22 @@ describe('context block', () => {
     expect(b.tokens).toBeLessThanOrEqual(80);
     expect(b.text.split('\n')[0]).toBe('Relevant context from memory:');
     expect(buildContextBlock([], [long], 5).text).toBe('');
+  });
+
+  it('gives the same block when the line counts come from the memo (second build), item token counts exact', () => {
+    const hits = Array.from({ length: 12 }, (_, i) => entry(`H${i}`, `memory number ${i} ${'about the garden '.repeat(i + 1)}`));
+    const fact = entry('F', 'The operator prefers dark mode', { type: 'fact', source: 'operator' });
+    const first = buildContextBlock([fact], hits, 120);
+    const again = buildContextBlock([fact], hits, 120);
+    expect(again).toEqual(first);
+    expect(first.tokens).toBe(countTokens(first.text));
+    for (const it of first.items) {
+      const e = [fact, ...hits].find((h) => h.id === it.entryId)!;
+      expect(it.tokens).toBe(countTokens(formatItem(e)));
+    }
+    // a different budget over the same (memoised) lines is still exact
+    const small = buildContextBlock([fact], hits, 40);
+    expect(small.tokens).toBe(countTokens(small.text));
+    expect(small.tokens).toBeLessThanOrEqual(40);
   });
 });
