@@ -78,6 +78,13 @@ const statementCaches = new WeakMap<Database.Database, Map<string, Database.Stat
 /** Stems of query terms under `memory_fts`'s tokenizer (deterministic per term); cleared when it reaches 50,000. */
 const stemCache = new Map<string, string>();
 
+/**
+ * SQLite: document frequency per stem (from `memory_fts_vocab`) per database, for `capPostings`. Emptied by every
+ * write to `memory_fts` of this process (insertEntry, softDelete), so a read after a write goes to the index again:
+ * the cap never uses a count from before the latest write. Single process per SQLite file (as the entry directory).
+ */
+const docFreqs = new WeakMap<DataSource, Map<string, number>>();
+
 /** In-process entry directories (SQLite), one per data source, shared by its MemoryStores; see EntryDirectory. */
 const directories = new WeakMap<DataSource, EntryDirectory>();
 
@@ -200,6 +207,7 @@ export class MemoryStore {
     const num = Number(rows[0].num);
     if (!this.pg) {
       await m.query('INSERT INTO "memory_fts" (rowid, content) VALUES (?, ?)', [num, e.content]);
+      docFreqs.get(this.ds)?.clear();
       // (not loaded yet: the first load reads this row from the table)
       directories.get(this.ds)?.add(num, e);
     }
@@ -212,6 +220,7 @@ export class MemoryStore {
     await m.query(`UPDATE "memory_entries" SET "deletedAt" = ${q.p(at)} WHERE "num" = ${q.p(num)}`, q.values);
     if (!this.pg) {
       await m.query('DELETE FROM "memory_fts" WHERE rowid = ?', [num]);
+      docFreqs.get(this.ds)?.clear();
       for (const t of await this.listVecTables(m)) await m.query(`DELETE FROM "${t}" WHERE rowid = ${Math.trunc(num)}`);
       for (const idx of this.codeIndexMap().values()) idx.remove(Math.trunc(num));
       directories.get(this.ds)?.markDeleted(Math.trunc(num));
@@ -335,11 +344,18 @@ export class MemoryStore {
    * makes it (see ftsStems); a term the index does not know counts 0 (kept).
    */
   private async capPostings(terms: string[], maxPostings: number): Promise<string[]> {
-    const q = this.params();
     const stems = this.ftsStems(terms);
-    const list = [...new Set(stems.values())].map((t) => q.p(t)).join(', ');
-    const rows = this.stmt(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`).all(...q.values) as { term: string; doc: number }[];
-    const df = new Map(rows.map((r) => [r.term, Number(r.doc)]));
+    let df = docFreqs.get(this.ds);
+    if (!df) docFreqs.set(this.ds, (df = new Map()));
+    const missing = [...new Set(stems.values())].filter((t) => !df!.has(t));
+    if (missing.length > 0) {
+      const q = this.params();
+      const list = missing.map((t) => q.p(t)).join(', ');
+      const rows = this.stmt(`SELECT "term", "doc" FROM "memory_fts_vocab" WHERE "term" IN (${list})`).all(...q.values) as { term: string; doc: number }[];
+      if (df.size + missing.length > 50_000) df.clear();
+      for (const t of missing) df.set(t, 0); // a stem the index does not know counts 0
+      for (const r of rows) df.set(r.term, Number(r.doc));
+    }
     const ordered = [...terms].sort((a, b) => (df.get(stems.get(a)!) ?? 0) - (df.get(stems.get(b)!) ?? 0));
     const kept: string[] = [];
     let sum = 0;

@@ -74,6 +74,12 @@ describe.each(databaseKinds())('memory search paths (%s)', (db) => {
       // the order given
       expect(await numsOf(['zebracommon', 'walking'], 5)).toBe(60);
       expect(await numsOf(['walking', 'zebracommon'], 5)).toBe(60);
+      // the counts are remembered between searches but never across a write: `walking` gains 3 documents (63 > 61)
+      // and `zebracommon` becomes the rarer term at once; after deleting them `walking` is the rarer one again
+      const more = await mem.storeMany([0, 1, 2].map((i) => ({ content: `walking only ${i}`, source: 'caps' })));
+      expect(await numsOf(['zebracommon', 'walking'], 5)).toBe(61);
+      for (const e of more) await mem.delete(e.id);
+      expect(await numsOf(['zebracommon', 'walking'], 5)).toBe(60);
     }
   });
 
