@@ -276,7 +276,7 @@ async function phaseExport(dir: string, out: Record<string, unknown>): Promise<v
   log(`export: seeded ${EXPORT_ROWS} transactions in ${round((performance.now() - s0) / 1000)} s`);
   let inst: Instance | null = null;
   try {
-    inst = await startInstance(serverEnv(path), undefined, NODE_ARGS);
+    inst = await startInstance(serverEnv(path), { nodeArgs: NODE_ARGS });
     const key = await adminKey(inst.url);
     const auth = { authorization: `Bearer ${key}` };
     const bal: number[] = [];
@@ -342,8 +342,7 @@ async function phasePayments(dir: string, out: Record<string, unknown>): Promise
   try {
     inst = await startInstance(
       serverEnv(path, { LIGHTNING_BACKEND: 'lnd', LND_REST_URL: lnd.url, LND_TLS_CERT_PATH: certPath, LND_MACAROON_HEX: lnd.macaroonHex }),
-      undefined,
-      NODE_ARGS,
+      { nodeArgs: NODE_ARGS },
     );
     const key = await adminKey(inst.url);
     http = new Pool(inst.url, { connections: CONCURRENCY, pipelining: 1 });

@@ -1,7 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort, MAIN, startInstance, stopInstance, type Instance } from '../../src/bench/support/instance';
 import { ADMIN_PASSWORD } from './test-app';
 
 /**
@@ -9,7 +9,6 @@ import { ADMIN_PASSWORD } from './test-app';
  * crash-recovery.spec.ts, shared here for the ledger's restart tests).
  */
 const API_DIR = join(__dirname, '..', '..');
-const MAIN = join(API_DIR, 'dist', 'main.js');
 
 /** Newest mtime (ms) of any file under `dir`. */
 function newestMtime(dir: string): number {
@@ -28,33 +27,14 @@ export function ensureBuilt(): void {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: API_DIR, stdio: 'inherit' });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
-export interface Server {
-  proc: ChildProcess;
-  url: string;
-  output: () => string;
-}
+export type Server = Instance;
 
-/** Starts `node dist/main.js` with `env` on a free port and waits until /api/health answers. */
-export async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  let out = '';
-  const proc = spawn(process.execPath, [MAIN], {
-    cwd: API_DIR,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
+/** Starts `node dist/main.js` with the test defaults plus `env` on a free port and waits until /api/health answers (30 s). */
+export function startServer(env: Record<string, string>): Promise<Server> {
+  return startInstance(
+    {
       ADMIN_PASSWORD,
       LOG_LEVEL: 'warn',
       WEB_DIST: '',
@@ -63,24 +43,8 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
       AUCTION_WINDOW_MS: '600000',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { proc, url, output: () => out };
+    { timeoutMs: 30_000, outputLimit: Infinity },
+  );
 }
 
 export function kill9(s: Server): Promise<void> {
@@ -91,15 +55,5 @@ export function kill9(s: Server): Promise<void> {
   });
 }
 
-export async function stop(s: Server): Promise<void> {
-  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => s.proc.kill('SIGKILL'), 10_000);
-    s.proc.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    s.proc.kill('SIGTERM');
-  });
-}
-
+/** SIGTERM, then SIGKILL after 10 s. */
+export const stop = stopInstance;

@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-/** `apps/api/dist/main.js` (this file is compiled to `apps/api/dist/bench/support/instance.js`). */
-export const MAIN = join(__dirname, '..', '..', 'main.js');
+/** `apps/api` (this file is `src/bench/support/instance.ts`, compiled to `dist/bench/support/instance.js`). */
+const API_DIR = join(__dirname, '..', '..', '..');
+/** `apps/api/dist/main.js`, the built product (the same path from the source, as the specs load it, and from dist). */
+export const MAIN = join(API_DIR, 'dist', 'main.js');
 /** The admin password every benchmark's instances are started with. */
 export const BENCH_ADMIN_PASSWORD = 'bench-admin-password';
 
@@ -33,21 +35,35 @@ export interface Instance {
   output: () => string;
 }
 
+/** Options of `startInstance`. */
+export interface StartOptions {
+  /** How long to wait for `/api/health` (ms, default 120,000). */
+  timeoutMs?: number;
+  /** Node options before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** How much of the output to keep (characters, the newest; default 20,000). */
+  outputLimit?: number;
+}
+
 /**
  * Starts one `node dist/main.js` with `env` (plus PATH, HOST=127.0.0.1 and a free PORT) and resolves when
- * `/api/health` answers 200. @throws Error with the instance's output when it exits or is not healthy within
- * `timeoutMs` (default 120 s). `nodeArgs` go before the script (e.g. `--cpu-prof`).
+ * `/api/health` answers 200. @throws Error with the instance's output when it exits or is not healthy in time.
  */
-export async function startInstance(env: Record<string, string>, timeoutMs = 120_000, nodeArgs: string[] = []): Promise<Instance> {
+export async function startInstance(env: Record<string, string>, opts: StartOptions = {}): Promise<Instance> {
+  const { timeoutMs = 120_000, nodeArgs = [], outputLimit = 20_000 } = opts;
   const port = await freePort();
   let out = '';
   const proc = spawn(process.execPath, [...nodeArgs, MAIN], {
-    cwd: join(__dirname, '..', '..', '..'),
+    cwd: API_DIR,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  proc.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  proc.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > outputLimit) out = out.slice(-outputLimit);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
