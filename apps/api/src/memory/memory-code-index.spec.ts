@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { cosineSimilarity } from './embedders/embedder';
 import { SignCodeIndex, signCode } from './memory-code-index';
 
 /** Deterministic pseudo-random vectors (xorshift). */
@@ -68,17 +69,7 @@ describe(SignCodeIndex.name, () => {
     const sut = new SignCodeIndex(384, true);
     vs.forEach((v, i) => sut.addVector(i + 1, v));
     const q = vectors(1, 384, 5)[0];
-    const cos = (a: Float32Array, b: Float32Array) => {
-      let s = 0;
-      let na = 0;
-      let nb = 0;
-      for (let i = 0; i < a.length; i++) {
-        s += a[i] * b[i];
-        na += a[i] * a[i];
-        nb += b[i] * b[i];
-      }
-      return s / Math.sqrt(na * nb);
-    };
+    const cos = cosineSimilarity;
     const nums = vs.map((_, i) => i + 1);
     const expected = nums.map((n) => ({ num: n, c: cos(q, vs[n - 1]) })).sort((a, b) => b.c - a.c);
     const got = sut.rescore(q, [...nums, 9999]);
